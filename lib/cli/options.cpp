@@ -1,0 +1,141 @@
+#include "cli/options.h"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace kvmrace {
+
+namespace {
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+    uint64_t v = 0;
+    int base = 10;
+    if (s.starts_with("0x")) {
+        s.remove_prefix(2);
+        base = 16;
+    }
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::string usage_text() {
+    return R"(usage: kvmrace [options] [--gtest_*...]
+Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM's contract.
+
+  --all               run the unit tests and the KVM tests
+  --unit              run only the harness unit tests
+  --quick             fewer race iterations (what `make check` uses)
+  --filter=PATTERN    GoogleTest pattern of tests to run (e.g. 'KvmMemslot*')
+  --iterations=N      iterations of each race loop (default: quick 300, full 3000)
+  --seed=N            seed for every random choice (default: from the clock; printed)
+  --device=PATH       KVM device (default /dev/kvm)
+  --caps              print the capability table and exit
+  --list              list the selected tests and exit
+  -v, -vv             more log output (info, debug); -q: errors only
+  -h, --help          this text
+  --version           print the version
+
+Exit status: 0 all ran and passed, 1 a test failed, 2 bad usage, 4 everything skipped.
+)";
+}
+
+ParseResult parse_options(std::span<const std::string_view> args) {
+    ParseResult r;
+    Options& o = r.options;
+    auto fail = [&](std::string msg) {
+        r.error = std::move(msg);
+        return r;
+    };
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        std::string_view key = a, value;
+        bool has_value = false;
+        if (auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+            key = a.substr(0, eq);
+            value = a.substr(eq + 1);
+            has_value = true;
+        }
+        auto take_value = [&]() -> std::optional<std::string_view> {
+            if (has_value) return value;
+            if (i + 1 < args.size()) return args[++i];
+            return std::nullopt;
+        };
+        auto take_u64 = [&](std::optional<uint64_t>& out) -> bool {
+            auto v = take_value();
+            if (!v) {
+                r.error = fmt::format("kvmrace: {} needs a value", key);
+                return false;
+            }
+            out = parse_u64(*v);
+            if (!out) r.error = fmt::format("kvmrace: {} wants a non-negative integer, got '{}'", key, *v);
+            return out.has_value();
+        };
+        auto no_value = [&]() -> bool {
+            if (has_value) r.error = fmt::format("kvmrace: {} takes no value", key);
+            return !has_value;
+        };
+        if (key.starts_with("--gtest_")) {
+            o.gtest_args.emplace_back(a);
+        } else if (key == "-h" || key == "--help") {
+            if (!no_value()) return r;
+            o.help = true;
+        } else if (key == "--version") {
+            if (!no_value()) return r;
+            o.version = true;
+        } else if (key == "--caps") {
+            if (!no_value()) return r;
+            o.caps = true;
+        } else if (key == "--list") {
+            if (!no_value()) return r;
+            o.list = true;
+        } else if (key == "--quick") {
+            if (!no_value()) return r;
+            o.quick = true;
+        } else if (key == "--all") {
+            if (!no_value()) return r;
+            o.selection = Selection::All;
+        } else if (key == "--unit") {
+            if (!no_value()) return r;
+            o.selection = Selection::Unit;
+        } else if (key == "-q" || key == "--quiet") {
+            o.verbosity = -1;
+        } else if (key == "-v" || key == "-vv" || key == "-vvv" || key == "--verbose") {
+            o.verbosity = key == "--verbose" ? 1 : static_cast<int>(key.size()) - 1;
+        } else if (key == "--filter") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --filter needs a pattern");
+            o.filter = std::string(*v);
+        } else if (key == "--device") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --device needs a path");
+            o.device = std::string(*v);
+        } else if (key == "--iterations") {
+            if (!take_u64(o.iterations)) return r;
+            if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");
+        } else if (key == "--seed") {
+            if (!take_u64(o.seed)) return r;
+        } else {
+            return fail(fmt::format("kvmrace: unknown option '{}' (see --help)", a));
+        }
+    }
+    return r;
+}
+
+std::string gtest_filter(const Options& o) {
+    // Suites are named Unit* (harness logic) and Kvm* (against /dev/kvm).
+    std::string exclude;
+    switch (o.selection) {
+    case Selection::Kvm: exclude = "Unit*"; break;
+    case Selection::Unit: exclude = "Kvm*"; break;
+    case Selection::All: break;
+    }
+    if (exclude.empty()) return o.filter;
+    if (o.filter.find('-') != std::string::npos) return o.filter + ":" + exclude;
+    return o.filter + "-" + exclude;
+}
+
+}  // namespace kvmrace

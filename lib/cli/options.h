@@ -1,0 +1,41 @@
+// Command line of kvmrace. Parsing is pure (no I/O) so it is unit-tested; main() prints errors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kvmrace {
+
+enum class Selection { Kvm, Unit, All };
+
+struct Options {
+    bool help = false;
+    bool version = false;
+    bool caps = false;
+    bool list = false;
+    bool quick = false;
+    Selection selection = Selection::Kvm;
+    int verbosity = 0;  // -q: -1, -v: +1 per v
+    std::string filter = "*";
+    std::string device = "/dev/kvm";
+    std::optional<uint64_t> iterations;
+    std::optional<uint64_t> seed;
+    std::vector<std::string> gtest_args;  // --gtest_* passed through untouched
+};
+
+struct ParseResult {
+    Options options;
+    std::string error;  // non-empty: one line for the user, exit 2
+};
+
+ParseResult parse_options(std::span<const std::string_view> args);
+std::string usage_text();
+
+// The GoogleTest filter for a selection plus the user's --filter.
+std::string gtest_filter(const Options& o);
+
+}  // namespace kvmrace

@@ -1,0 +1,48 @@
+#include "report/result_printer.h"
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace kvmrace {
+
+namespace {
+
+// First line of a (possibly multi-line) message, for the one-line SKIP reason.
+std::string first_line(const char* msg) {
+    std::string s = msg ? msg : "";
+    if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+    return s;
+}
+
+}  // namespace
+
+void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
+    const testing::TestResult& r = *info.result();
+    std::string name = fmt::format("{}.{}", info.test_suite_name(), info.name());
+    if (r.Failed()) {
+        tally_.add(Outcome::Fail);
+        fmt::print(out_, "FAIL  {}  ({} ms)\n", name, r.elapsed_time());
+        for (int i = 0; i < r.total_part_count(); ++i) {
+            const testing::TestPartResult& p = r.GetTestPartResult(i);
+            if (!p.failed()) continue;
+            std::string where = p.file_name() ? fmt::format("{}:{}: ", p.file_name(), p.line_number()) : "";
+            std::string msg = p.message();
+            for (size_t pos = 0; (pos = msg.find('\n', pos)) != std::string::npos; pos += 7)
+                msg.replace(pos, 1, "\n      ");
+            fmt::print(out_, "      {}{}\n", where, msg);
+        }
+    } else if (r.Skipped()) {
+        tally_.add(Outcome::Skip);
+        std::string reason;
+        for (int i = 0; i < r.total_part_count(); ++i)
+            if (r.GetTestPartResult(i).skipped()) reason = first_line(r.GetTestPartResult(i).message());
+        fmt::print(out_, "SKIP  {}: {}\n", name, reason.empty() ? "(no reason given)" : reason);
+    } else {
+        tally_.add(Outcome::Pass);
+        fmt::print(out_, "PASS  {}  ({} ms)\n", name, r.elapsed_time());
+    }
+    std::fflush(out_);
+}
+
+}  // namespace kvmrace

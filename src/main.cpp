@@ -1,0 +1,124 @@
+// kvmrace: one binary for the unit tests and the KVM tests. Parses our options, maps them onto
+// GoogleTest, prints one line per test and the closing "N passed, N failed, N skipped".
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/options.h"
+#include "cli/run_context.h"
+#include "cli/test_filter.h"
+#include "kvm/kvm_error.h"
+#include "kvm/system.h"
+#include "report/caps_table.h"
+#include "report/result_printer.h"
+#include "report/tally.h"
+#include "util/logging.h"
+
+#ifndef KVMRACE_VERSION
+#define KVMRACE_VERSION "0.0.0"
+#endif
+
+using namespace kvmrace;
+
+namespace {
+
+// Full names of the registered tests that the filter selects, in registration order.
+std::vector<std::string> selected_tests(const std::string& filter) {
+    std::vector<std::string> names;
+    const auto& ut = *testing::UnitTest::GetInstance();
+    for (int s = 0; s < ut.total_test_suite_count(); ++s) {
+        const auto& suite = *ut.GetTestSuite(s);
+        for (int t = 0; t < suite.total_test_count(); ++t) {
+            std::string name = fmt::format("{}.{}", suite.name(), suite.GetTestInfo(t)->name());
+            if (filter_matches(filter, name)) names.push_back(std::move(name));
+        }
+    }
+    return names;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string_view> args(argv + 1, argv + argc);
+    ParseResult parsed = parse_options(args);
+    if (!parsed.error.empty()) {
+        std::fprintf(stderr, "%s\n", parsed.error.c_str());
+        return Tally::kExitUsage;
+    }
+    const Options& o = parsed.options;
+    if (o.help) {
+        std::fputs(usage_text().c_str(), stdout);
+        return 0;
+    }
+    if (o.version) {
+        std::printf("kvmrace %s\n", KVMRACE_VERSION);
+        return 0;
+    }
+    init_logging(o.verbosity);
+
+    RunContext ctx;
+    ctx.options = o;
+    ctx.device_status = System::probe(o.device);
+    ctx.seed = o.seed.value_or(static_cast<uint64_t>(
+        std::chrono::steady_clock::now().time_since_epoch().count()));
+    set_run_context(ctx);
+
+    if (o.caps) {
+        if (!ctx.device_status.ok()) {
+            std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
+            return Tally::kExitSkip;
+        }
+        try {
+            print_caps_table(System(o.device), stdout);
+        } catch (const KvmError& e) {
+            std::fprintf(stderr, "kvmrace: %s\n", e.what());
+            return Tally::kExitFail;
+        }
+        return 0;
+    }
+
+    // GoogleTest gets our filter plus any --gtest_* flags; it never sees our own options.
+    std::vector<std::string> gargs{argv[0], "--gtest_filter=" + gtest_filter(o)};
+    for (const auto& a : o.gtest_args) gargs.push_back(a);
+    std::vector<char*> gargv;
+    for (auto& a : gargs) gargv.push_back(a.data());
+    int gargc = static_cast<int>(gargv.size());
+    testing::InitGoogleTest(&gargc, gargv.data());
+
+    std::vector<std::string> tests = selected_tests(gtest_filter(o));
+    int selected = static_cast<int>(tests.size());
+    if (o.list) {
+        for (const auto& t : tests) std::printf("%s\n", t.c_str());
+        return 0;
+    }
+    if (selected == 0) {
+        std::fprintf(stderr, "kvmrace: no test matches --filter '%s'\n", o.filter.c_str());
+        return Tally::kExitUsage;
+    }
+    // With only KVM tests selected and no usable device, one line says why instead of N skips.
+    if (o.selection == Selection::Kvm && !ctx.device_status.ok()) {
+        Tally tally;
+        for (int i = 0; i < selected; ++i) tally.add(Outcome::Skip);
+        std::printf("SKIP  all %d KVM tests: %s\n%s\n", selected, ctx.device_skip_reason().c_str(),
+                    tally.summary().c_str());
+        return tally.exit_code();
+    }
+
+    std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
+                static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
+    std::fflush(stdout);
+    Tally tally;
+    auto& listeners = testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new ResultPrinter(tally));
+    int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
+    spdlog::debug("gtest returned {}", gtest_status);
+    std::printf("%s\n", tally.summary().c_str());
+    return tally.exit_code();
+}
