@@ -13,7 +13,7 @@ GuestVm::GuestVm(const System& system, const GuestVmConfig& config)
     : config_(config), vm_(system.create_vm(config.type)), payload_(payload_image(config.payload)) {
     if (config.irqchip) vm_.create_irqchip();
     system_slot_ = std::make_unique<Memslot>(
-        vm_, MemslotSpec{kSystemSlot, 0, abi::kSystemSlotSize, 0, Backing::Anonymous});
+        vm_, MemslotSpec{kSystemSlot, 0, abi::kSystemSlotSize, 0, config.system_backing});
     std::span<uint8_t> mem(system_slot_->host(), system_slot_->size());
     for (const auto& seg : payload_.segments()) {
         if (seg.gpa < abi::kPayloadBase || seg.gpa + seg.mem_size > abi::kPayloadLimit)

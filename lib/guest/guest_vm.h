@@ -25,6 +25,7 @@ struct GuestVmConfig {
     Privilege cpl = Privilege::Cpl3;
     bool irqchip = false;  // in-kernel LAPIC/IOAPIC/PIC (irqfd, HLT in kernel)
     uapi::VmType type = uapi::VmType::Default;
+    Backing system_backing = Backing::Anonymous;  // GuestMemfdShared: code and stacks in gmem
 };
 
 // One KVM_RUN's result: the exit, and the ucall if the exit was one.

@@ -1,0 +1,91 @@
+// Guest memory on every backing kvmrace races on: what the host writes the guest reads, and what
+// the guest writes the host reads, through anonymous, THP, hugetlb and guest_memfd memory.
+#include <cerrno>
+#include <cstring>
+
+#include "guest/guest_vm.h"
+#include "kvm/kvm_error.h"
+#include "kvm_test.h"
+#include "payloads/memory.h"
+
+namespace kvmrace::test {
+namespace {
+
+constexpr uint64_t kSlotBytes = 4ull << 20;  // two 2 MiB pages
+
+using payload::memory::kFill;
+using payload::memory::kVerify;
+
+void host_fill(uint8_t* mem, uint64_t gpa, uint64_t size, uint64_t seed) {
+    for (uint64_t off = 0; off < size; off += 8) {
+        uint64_t v = abi::pattern_word(gpa + off, seed);
+        std::memcpy(mem + off, &v, 8);
+    }
+}
+
+// Offset of the first word that differs from the pattern, or size if none.
+uint64_t host_mismatch(const uint8_t* mem, uint64_t gpa, uint64_t size, uint64_t seed) {
+    for (uint64_t off = 0; off < size; off += 8) {
+        uint64_t v;
+        std::memcpy(&v, mem + off, 8);
+        if (v != abi::pattern_word(gpa + off, seed)) return off;
+    }
+    return size;
+}
+
+class KvmGuestMemory : public KvmTest, public testing::WithParamInterface<Backing> {
+protected:
+    // The data slot on the requested backing, or a SKIP with the reason it cannot be had here.
+    Memslot* add_data_slot(GuestVm& g) {
+        Backing b = GetParam();
+        if (b == Backing::GuestMemfdShared) {
+            int flags = g.vm().check_extension(uapi::kCapGuestMemfdFlags);
+            uint64_t want = uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared;
+            if ((flags & want) != want) {
+                skip_reason_ = cap_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
+                return nullptr;
+            }
+        }
+        try {
+            return &g.add_slot({1, abi::kDataBase, kSlotBytes, 0, b});
+        } catch (const KvmError& e) {
+            if (b == Backing::Hugetlb && e.call() == "mmap" && e.err() == ENOMEM) {
+                skip_reason_ = "no free 2 MiB hugepages (mmap MAP_HUGETLB: ENOMEM; set vm.nr_hugepages)";
+                return nullptr;
+            }
+            throw;
+        }
+    }
+    std::string skip_reason_;
+};
+
+TEST_P(KvmGuestMemory, HostWritesGuestReadsAndBack) {
+    GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
+    Memslot* s = add_data_slot(g);
+    if (!s) GTEST_SKIP() << skip_reason_;
+    host_fill(s->host(), abi::kDataBase, kSlotBytes, 11);
+    g.start(0, {kVerify, abi::kDataBase, kSlotBytes, 11});
+    EXPECT_EQ(g.run_to_done(), 0u);
+    g.start(0, {kFill, abi::kDataBase, kSlotBytes, 12});
+    EXPECT_EQ(g.run_to_done(), 0u);
+    EXPECT_EQ(host_mismatch(s->host(), abi::kDataBase, kSlotBytes, 12), kSlotBytes)
+        << "the host does not see what the guest wrote";
+}
+
+std::string backing_test_name(const testing::TestParamInfo<Backing>& p) {
+    switch (p.param) {
+    case Backing::Anonymous: return "Anonymous";
+    case Backing::Thp: return "Thp";
+    case Backing::Hugetlb: return "Hugetlb";
+    case Backing::GuestMemfdShared: return "GuestMemfdShared";
+    }
+    return "Unknown";
+}
+
+INSTANTIATE_TEST_SUITE_P(, KvmGuestMemory,
+                         testing::Values(Backing::Anonymous, Backing::Thp, Backing::Hugetlb,
+                                         Backing::GuestMemfdShared),
+                         backing_test_name);
+
+}  // namespace
+}  // namespace kvmrace::test
