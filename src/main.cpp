@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -18,6 +19,7 @@
 #include "report/caps_table.h"
 #include "report/result_printer.h"
 #include "report/tally.h"
+#include "report/test_deadline.h"
 #include "util/logging.h"
 
 #ifndef KVMRACE_VERSION
@@ -110,15 +112,24 @@ int main(int argc, char** argv) {
         return tally.exit_code();
     }
 
-    std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
-                static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
-    std::fflush(stdout);
+    const bool death_test_child = std::any_of(o.gtest_args.begin(), o.gtest_args.end(), [](const auto& a) {
+        return a.starts_with("--gtest_internal_run_death_test");
+    });
+    if (!death_test_child) {
+        std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
+                    static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
+        std::fflush(stdout);
+    }
     Tally tally;
     auto& listeners = testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
     listeners.Append(new ResultPrinter(tally));
+    // Owned by us, not GoogleTest: its watcher thread must stop before main returns.
+    TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
+    listeners.Append(&deadline);
     int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
     spdlog::debug("gtest returned {}", gtest_status);
+    listeners.Release(&deadline);
     std::printf("%s\n", tally.summary().c_str());
     return tally.exit_code();
 }

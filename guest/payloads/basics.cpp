@@ -14,6 +14,7 @@ extern "C" uint64_t guest_main(uint64_t mode, uint64_t a1, uint64_t a2, uint64_t
     case kReportCpl: return guest::current_cpl();
     case kMmioRead: guest::sync(guest::read64(a1)); return 0;
     case kMmioWrite: guest::write64(a1, a2); return 0;
+    case kPortWrite: guest::outl(static_cast<uint16_t>(a1), static_cast<uint32_t>(a2)); return 0;
     }
     GUEST_ASSERT(false, "unknown mode %lu", mode);
     return 0;

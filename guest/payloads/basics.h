@@ -12,6 +12,7 @@ enum Mode : uint64_t {
     kReportCpl = 4,     // DONE(current CPL)
     kMmioRead = 5,      // v = *(u64*)a1; SYNC(v); DONE
     kMmioWrite = 6,     // *(u64*)a1 = a2; DONE
+    kPortWrite = 7,     // outl(port a1, value a2); DONE
 };
 
 inline constexpr uint64_t kAssertLine = 0xA55E7;  // the value the failing assert reports

@@ -30,9 +30,10 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --unit              run only the harness unit tests
   --quick             fewer race iterations (what `make check` uses)
   --filter=PATTERN    GoogleTest pattern of tests to run (e.g. 'KvmMemslot*')
-  --iterations=N      iterations of each race loop (default: quick 300, full 3000)
+  --iterations=N      iterations of each race loop (default: quick 1000, full 20000)
   --seed=N            seed for every random choice (default: from the clock; printed)
   --device=PATH       KVM device (default /dev/kvm)
+  --test-timeout=S    a test still running after S seconds fails the run (default 300)
   --caps              print the capability table and exit
   --list              list the selected tests and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -118,6 +119,11 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");
         } else if (key == "--seed") {
             if (!take_u64(o.seed)) return r;
+        } else if (key == "--test-timeout") {
+            std::optional<uint64_t> t;
+            if (!take_u64(t)) return r;
+            if (*t == 0) return fail("kvmrace: --test-timeout must be at least 1");
+            o.test_timeout_s = *t;
         } else {
             return fail(fmt::format("kvmrace: unknown option '{}' (see --help)", a));
         }

@@ -1,6 +1,7 @@
 // The outcome of a call that a test expects may fail: 0 on success, else the errno it set.
 #pragma once
 
+#include <ostream>
 #include <string>
 
 namespace kvmrace {
@@ -14,6 +15,8 @@ struct Errno {
     // "EINVAL (Invalid argument)", or "success".
     std::string describe() const;
 };
+
+inline std::ostream& operator<<(std::ostream& os, const Errno& e) { return os << e.describe(); }
 
 // Symbolic name of an errno value ("EAGAIN"); "E<n>" for values without one.
 std::string errno_name(int e);

@@ -15,6 +15,14 @@ std::string first_line(const char* msg) {
     return s;
 }
 
+// "  mutations=300 guest_passes=812": the counters a test recorded with RecordProperty.
+std::string properties(const testing::TestResult& r) {
+    std::string s;
+    for (int i = 0; i < r.test_property_count(); ++i)
+        s += fmt::format("{}{}={}", i ? " " : "  ", r.GetTestProperty(i).key(), r.GetTestProperty(i).value());
+    return s;
+}
+
 }  // namespace
 
 void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
@@ -22,7 +30,7 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
     std::string name = fmt::format("{}.{}", info.test_suite_name(), info.name());
     if (r.Failed()) {
         tally_.add(Outcome::Fail);
-        fmt::print(out_, "FAIL  {}  ({} ms)\n", name, r.elapsed_time());
+        fmt::print(out_, "FAIL  {}  ({} ms){}\n", name, r.elapsed_time(), properties(r));
         for (int i = 0; i < r.total_part_count(); ++i) {
             const testing::TestPartResult& p = r.GetTestPartResult(i);
             if (!p.failed()) continue;
@@ -40,7 +48,7 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         fmt::print(out_, "SKIP  {}: {}\n", name, reason.empty() ? "(no reason given)" : reason);
     } else {
         tally_.add(Outcome::Pass);
-        fmt::print(out_, "PASS  {}  ({} ms)\n", name, r.elapsed_time());
+        fmt::print(out_, "PASS  {}  ({} ms){}\n", name, r.elapsed_time(), properties(r));
     }
     std::fflush(out_);
 }
