@@ -44,9 +44,12 @@ int format(char* buf, size_t size, const char* fmt, va_list ap) {
         int width = 0;
         int longs = 0;
         for (;; ++p) {
-            if (*p == '#') alt = true;
-            else if (*p == '0') pad = '0';
-            else break;
+            if (*p == '#')
+                alt = true;
+            else if (*p == '0')
+                pad = '0';
+            else
+                break;
         }
         while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
         while (*p == 'l' || *p == 'z') {
@@ -54,33 +57,34 @@ int format(char* buf, size_t size, const char* fmt, va_list ap) {
             ++p;
         }
         switch (*p) {
-        case 'd':
-        case 'i': {
-            int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
-            put_number(o, v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v), 10,
-                       v < 0, width, pad);
-            break;
-        }
-        case 'u': put_number(o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, false, width, pad); break;
-        case 'x':
-        case 'p': {
-            uint64_t v = (longs || *p == 'p') ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-            if (alt || *p == 'p') {
-                o.put('0');
-                o.put('x');
+            case 'd':
+            case 'i': {
+                int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
+                put_number(o, v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v), 10,
+                           v < 0, width, pad);
+                break;
             }
-            put_number(o, v, 16, false, width, pad);
-            break;
-        }
-        case 's':
-            for (const char* s = va_arg(ap, const char*); s && *s; ++s) o.put(*s);
-            break;
-        case 'c': o.put(static_cast<char>(va_arg(ap, int))); break;
-        case '%': o.put('%'); break;
-        case 0: --p; break;
-        default:
-            o.put('%');
-            o.put(*p);
+            case 'u':
+                put_number(o, longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, false, width,
+                           pad);
+                break;
+            case 'x':
+            case 'p': {
+                uint64_t v = (longs || *p == 'p') ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
+                if (alt || *p == 'p') {
+                    o.put('0');
+                    o.put('x');
+                }
+                put_number(o, v, 16, false, width, pad);
+                break;
+            }
+            case 's':
+                for (const char* s = va_arg(ap, const char*); s && *s; ++s) o.put(*s);
+                break;
+            case 'c': o.put(static_cast<char>(va_arg(ap, int))); break;
+            case '%': o.put('%'); break;
+            case 0: --p; break;
+            default: o.put('%'); o.put(*p);
         }
     }
     if (size) buf[o.len < size ? o.len : size - 1] = 0;

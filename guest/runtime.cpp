@@ -86,7 +86,9 @@ extern "C" void guest_interrupt(guest::InterruptFrame* f) {
     uc.args[1] = f->error_code;
     uc.args[2] = f->rip;
     uc.args[3] = cr2;
-    for (;;) guest::outl(kvmrace::abi::kUcallPort, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&uc)));
+    for (;;)
+        guest::outl(kvmrace::abi::kUcallPort,
+                    static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&uc)));
 }
 
 // The compiler may emit calls to these for struct copies and zeroing.

@@ -49,9 +49,9 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler h);
 
 }  // namespace guest
 
-#define GUEST_ASSERT(cond, ...)                                                  \
-    do {                                                                         \
-        if (!(cond)) ::guest::assert_fail(__FILE__, __LINE__, "" __VA_ARGS__);   \
+#define GUEST_ASSERT(cond, ...)                                                \
+    do {                                                                       \
+        if (!(cond)) ::guest::assert_fail(__FILE__, __LINE__, "" __VA_ARGS__); \
     } while (0)
 
 // Every payload defines this; the host passes up to four arguments in rdi, rsi, rdx, rcx and

@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
     RunContext ctx;
     ctx.options = o;
     ctx.device_status = System::probe(o.device);
-    ctx.seed = o.seed.value_or(static_cast<uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count()));
+    ctx.seed = o.seed.value_or(
+        static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
     set_run_context(ctx);
 
     if (o.caps) {
@@ -112,9 +112,9 @@ int main(int argc, char** argv) {
         return tally.exit_code();
     }
 
-    const bool death_test_child = std::any_of(o.gtest_args.begin(), o.gtest_args.end(), [](const auto& a) {
-        return a.starts_with("--gtest_internal_run_death_test");
-    });
+    const bool death_test_child =
+        std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
+                    [](const auto& a) { return a.starts_with("--gtest_internal_run_death_test"); });
     if (!death_test_child) {
         std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
                     static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");

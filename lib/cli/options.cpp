@@ -72,7 +72,9 @@ ParseResult parse_options(std::span<const std::string_view> args) {
                 return false;
             }
             out = parse_u64(*v);
-            if (!out) r.error = fmt::format("kvmrace: {} wants a non-negative integer, got '{}'", key, *v);
+            if (!out)
+                r.error =
+                    fmt::format("kvmrace: {} wants a non-negative integer, got '{}'", key, *v);
             return out.has_value();
         };
         auto no_value = [&]() -> bool {
@@ -135,9 +137,9 @@ std::string gtest_filter(const Options& o) {
     // Suites are named Unit* (harness logic) and Kvm* (against /dev/kvm).
     std::string exclude;
     switch (o.selection) {
-    case Selection::Kvm: exclude = "Unit*"; break;
-    case Selection::Unit: exclude = "Kvm*"; break;
-    case Selection::All: break;
+        case Selection::Kvm: exclude = "Unit*"; break;
+        case Selection::Unit: exclude = "Kvm*"; break;
+        case Selection::All: break;
     }
     if (exclude.empty()) return o.filter;
     if (o.filter.find('-') != std::string::npos) return o.filter + ":" + exclude;

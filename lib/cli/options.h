@@ -24,7 +24,7 @@ struct Options {
     std::string device = "/dev/kvm";
     std::optional<uint64_t> iterations;
     std::optional<uint64_t> seed;
-    uint64_t test_timeout_s = 300;  // a test running longer fails the run (see TestDeadline)
+    uint64_t test_timeout_s = 300;        // a test running longer fails the run (see TestDeadline)
     std::vector<std::string> gtest_args;  // --gtest_* passed through untouched
 };
 

@@ -17,7 +17,8 @@ RunContext& storage() {
 std::string RunContext::device_skip_reason() const {
     if (device_status.ok()) return {};
     std::string hint;
-    if (device_status == EACCES || device_status == EPERM) hint = " (run as root or join the kvm group)";
+    if (device_status == EACCES || device_status == EPERM)
+        hint = " (run as root or join the kvm group)";
     if (device_status == ENOENT) hint = " (is kvm loaded?)";
     return fmt::format("{}: {}{}", options.device, std::strerror(device_status.value), hint);
 }

@@ -17,8 +17,9 @@ GuestVm::GuestVm(const System& system, const GuestVmConfig& config)
     std::span<uint8_t> mem(system_slot_->host(), system_slot_->size());
     for (const auto& seg : payload_.segments()) {
         if (seg.gpa < abi::kPayloadBase || seg.gpa + seg.mem_size > abi::kPayloadLimit)
-            throw std::runtime_error(fmt::format("payload {} segment at {:#x} outside the payload area",
-                                                 payload_name(config.payload), seg.gpa));
+            throw std::runtime_error(
+                fmt::format("payload {} segment at {:#x} outside the payload area",
+                            payload_name(config.payload), seg.gpa));
         std::memcpy(&mem[seg.gpa], seg.bytes.data(), seg.bytes.size());
         std::memset(&mem[seg.gpa + seg.bytes.size()], 0, seg.mem_size - seg.bytes.size());
     }
@@ -59,7 +60,8 @@ GuestExit GuestVm::run(unsigned i) {
     if (auto gpa = ucall_gpa(v.run_state())) {
         exit.ucall = read_ucall({system_slot_->host(), system_slot_->size()}, *gpa);
         if (!exit.ucall)
-            throw GuestFailure(fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
+            throw GuestFailure(
+                fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
     }
     return exit;
 }
@@ -69,19 +71,21 @@ std::string GuestVm::describe_exit(unsigned i) {
     const kvm_run& run = v.run_state();
     std::string s = exit_reason_name(run.exit_reason);
     switch (v.exit_reason()) {
-    case ExitReason::Io:
-        s += fmt::format(" port={:#x} dir={} size={}", run.io.port,
-                         run.io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run.io.size);
-        break;
-    case ExitReason::Mmio:
-        s += fmt::format(" gpa={:#x} len={} {}", run.mmio.phys_addr, run.mmio.len,
-                         run.mmio.is_write ? "write" : "read");
-        break;
-    case ExitReason::InternalError: s += fmt::format(" suberror={}", run.internal.suberror); break;
-    case ExitReason::FailEntry:
-        s += fmt::format(" reason={:#x}", run.fail_entry.hardware_entry_failure_reason);
-        break;
-    default: break;
+        case ExitReason::Io:
+            s += fmt::format(" port={:#x} dir={} size={}", run.io.port,
+                             run.io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run.io.size);
+            break;
+        case ExitReason::Mmio:
+            s += fmt::format(" gpa={:#x} len={} {}", run.mmio.phys_addr, run.mmio.len,
+                             run.mmio.is_write ? "write" : "read");
+            break;
+        case ExitReason::InternalError:
+            s += fmt::format(" suberror={}", run.internal.suberror);
+            break;
+        case ExitReason::FailEntry:
+            s += fmt::format(" reason={:#x}", run.fail_entry.hardware_entry_failure_reason);
+            break;
+        default: break;
     }
     kvm_regs r = v.regs();
     return s + fmt::format(" rip={:#x} rsp={:#x}", r.rip, r.rsp);
@@ -90,12 +94,13 @@ std::string GuestVm::describe_exit(unsigned i) {
 abi::Ucall GuestVm::run_to_ucall(unsigned i) {
     for (;;) {
         GuestExit e = run(i);
-        if (!e.ucall) throw GuestFailure(fmt::format("vcpu {}: unexpected exit {}", i, describe_exit(i)));
+        if (!e.ucall)
+            throw GuestFailure(fmt::format("vcpu {}: unexpected exit {}", i, describe_exit(i)));
         switch (static_cast<abi::UcallCmd>(e.ucall->cmd)) {
-        case abi::UcallCmd::Log: spdlog::info("guest vcpu {}: {}", i, e.ucall->text); continue;
-        case abi::UcallCmd::Sync:
-        case abi::UcallCmd::Done: return *e.ucall;
-        default: throw GuestFailure(fmt::format("vcpu {}: {}", i, describe(*e.ucall)));
+            case abi::UcallCmd::Log: spdlog::info("guest vcpu {}: {}", i, e.ucall->text); continue;
+            case abi::UcallCmd::Sync:
+            case abi::UcallCmd::Done: return *e.ucall;
+            default: throw GuestFailure(fmt::format("vcpu {}: {}", i, describe(*e.ucall)));
         }
     }
 }

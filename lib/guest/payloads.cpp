@@ -6,18 +6,18 @@ namespace kvmrace {
 
 std::string_view payload_name(PayloadId id) {
     switch (id) {
-    case PayloadId::Basics: return "basics";
-    case PayloadId::Memory: return "memory";
-    case PayloadId::Interrupts: return "interrupts";
+        case PayloadId::Basics: return "basics";
+        case PayloadId::Memory: return "memory";
+        case PayloadId::Interrupts: return "interrupts";
     }
     return "?";
 }
 
 std::span<const uint8_t> payload_image(PayloadId id) {
     switch (id) {
-    case PayloadId::Basics: return embedded::basics;
-    case PayloadId::Memory: return embedded::memory;
-    case PayloadId::Interrupts: return embedded::interrupts;
+        case PayloadId::Basics: return embedded::basics;
+        case PayloadId::Memory: return embedded::memory;
+        case PayloadId::Interrupts: return embedded::interrupts;
     }
     return {};
 }

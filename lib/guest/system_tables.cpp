@@ -53,8 +53,9 @@ void write_system_tables(std::span<uint8_t> mem, uint64_t vectors_gpa, unsigned 
     put64(mem, kGdt + 0x18, 0x00CFF2000000FFFFull);
     put64(mem, kGdt + 0x20, 0x00AFFA000000FFFFull);
     const uint64_t tss0 = kTssBase;
-    put64(mem, kGdt + 0x28, (kTssLimit & 0xFFFF) | ((tss0 & 0xFFFFFF) << 16) | (0x89ull << 40) |
-                                ((kTssLimit >> 16 & 0xF) << 48) | ((tss0 >> 24 & 0xFF) << 56));
+    put64(mem, kGdt + 0x28,
+          (kTssLimit & 0xFFFF) | ((tss0 & 0xFFFFFF) << 16) | (0x89ull << 40) |
+              ((kTssLimit >> 16 & 0xF) << 48) | ((tss0 >> 24 & 0xFF) << 56));
     put64(mem, kGdt + 0x30, tss0 >> 32);
     // One TSS per vCPU: RSP0 for interrupts taken at CPL3, and an I/O bitmap that allows every
     // port: this machine's PVM KVM checks the bitmap for CPL3 port I/O even with IOPL=3.
@@ -70,7 +71,8 @@ void write_system_tables(std::span<uint8_t> mem, uint64_t vectors_gpa, unsigned 
     // IDT: 64-bit interrupt gates to the payload's vector stubs.
     for (uint64_t v = 0; v < 256; ++v) {
         uint64_t h = vectors_gpa + v * 16;
-        uint64_t lo = (h & 0xFFFF) | (uint64_t(kKernelCs) << 16) | (0x8Eull << 40) | ((h >> 16 & 0xFFFF) << 48);
+        uint64_t lo = (h & 0xFFFF) | (uint64_t(kKernelCs) << 16) | (0x8Eull << 40) |
+                      ((h >> 16 & 0xFFFF) << 48);
         put64(mem, kIdt + v * 16, lo);
         put64(mem, kIdt + v * 16 + 8, h >> 32);
     }
@@ -97,8 +99,8 @@ kvm_sregs long_mode_sregs(const kvm_sregs& base, Privilege cpl, unsigned vcpu_in
     s.idt.limit = 256 * 16 - 1;
     s.cr0 = 0x80050033;  // PG WP AM NE ET MP PE
     s.cr3 = kPml4;
-    s.cr4 = 0x620;       // OSXMMEXCPT OSFXSR PAE
-    s.efer = 0x500;      // LMA LME
+    s.cr4 = 0x620;   // OSXMMEXCPT OSFXSR PAE
+    s.efer = 0x500;  // LMA LME
     return s;
 }
 

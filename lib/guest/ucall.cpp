@@ -26,13 +26,14 @@ std::optional<abi::Ucall> read_ucall(std::span<const uint8_t> mem, uint64_t gpa)
 
 std::string describe(const abi::Ucall& uc) {
     switch (static_cast<abi::UcallCmd>(uc.cmd)) {
-    case abi::UcallCmd::Sync: return fmt::format("SYNC({})", uc.args[0]);
-    case abi::UcallCmd::Done: return fmt::format("DONE({})", uc.args[0]);
-    case abi::UcallCmd::Assert: return fmt::format("ASSERT at {}:{}: {}", uc.file, uc.line, uc.text);
-    case abi::UcallCmd::Log: return fmt::format("LOG: {}", uc.text);
-    case abi::UcallCmd::Exception:
-        return fmt::format("EXCEPTION vector={} error={:#x} rip={:#x} cr2={:#x}", uc.args[0],
-                           uc.args[1], uc.args[2], uc.args[3]);
+        case abi::UcallCmd::Sync: return fmt::format("SYNC({})", uc.args[0]);
+        case abi::UcallCmd::Done: return fmt::format("DONE({})", uc.args[0]);
+        case abi::UcallCmd::Assert:
+            return fmt::format("ASSERT at {}:{}: {}", uc.file, uc.line, uc.text);
+        case abi::UcallCmd::Log: return fmt::format("LOG: {}", uc.text);
+        case abi::UcallCmd::Exception:
+            return fmt::format("EXCEPTION vector={} error={:#x} rip={:#x} cr2={:#x}", uc.args[0],
+                               uc.args[1], uc.args[2], uc.args[3]);
     }
     return fmt::format("unknown ucall {}", uc.cmd);
 }

@@ -10,7 +10,7 @@ namespace kvmrace {
 struct Capability {
     std::string_view name;  // without the KVM_CAP_ prefix
     int number;
-    bool per_vm;            // also meaningful as a VM ioctl (KVM_CHECK_EXTENSION on the VM fd)
+    bool per_vm;  // also meaningful as a VM ioctl (KVM_CHECK_EXTENSION on the VM fd)
 };
 
 // Every capability kvmrace knows, in ascending number.

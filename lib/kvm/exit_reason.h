@@ -30,6 +30,8 @@ enum class ExitReason : uint32_t {
 };
 
 std::string exit_reason_name(uint32_t reason);
-inline std::string exit_reason_name(ExitReason r) { return exit_reason_name(static_cast<uint32_t>(r)); }
+inline std::string exit_reason_name(ExitReason r) {
+    return exit_reason_name(static_cast<uint32_t>(r));
+}
 
 }  // namespace kvmrace

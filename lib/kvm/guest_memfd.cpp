@@ -13,8 +13,8 @@ Mapping GuestMemfd::map(uint64_t size, uint64_t offset) const {
 }
 
 Errno GuestMemfd::try_map(uint64_t size, uint64_t offset) const {
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd(),
-                     static_cast<off_t>(offset));
+    void* p =
+        ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd(), static_cast<off_t>(offset));
     if (p == MAP_FAILED) return Errno{errno};
     ::munmap(p, size);
     return {};

@@ -15,10 +15,10 @@ constexpr uint64_t k2M = 2ull << 20;
 
 std::string_view backing_name(Backing b) {
     switch (b) {
-    case Backing::Anonymous: return "anon";
-    case Backing::Thp: return "thp";
-    case Backing::Hugetlb: return "hugetlb";
-    case Backing::GuestMemfdShared: return "gmem-shared";
+        case Backing::Anonymous: return "anon";
+        case Backing::Thp: return "thp";
+        case Backing::Hugetlb: return "hugetlb";
+        case Backing::GuestMemfdShared: return "gmem-shared";
     }
     return "?";
 }
@@ -26,21 +26,21 @@ std::string_view backing_name(Backing b) {
 Memslot::Memslot(Vm& vm, const MemslotSpec& spec)
     : vm_(&vm), spec_(spec), gpa_(spec.gpa), flags_(spec.flags) {
     switch (spec.backing) {
-    case Backing::Anonymous: memory_ = Mapping::anonymous(spec.size); break;
-    case Backing::Thp:
-        memory_ = Mapping::anonymous_aligned(spec.size, k2M);
-        ::madvise(memory_.data(), memory_.size(), MADV_HUGEPAGE);
-        break;
-    case Backing::Hugetlb:
-        memory_ = Mapping::map(spec.size, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB);
-        break;
-    case Backing::GuestMemfdShared:
-        gmem_.emplace(vm.create_guest_memfd(
-            spec.size, uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared));
-        memory_ = gmem_->map(spec.size);
-        flags_ |= uapi::kMemGuestMemfd;
-        break;
+        case Backing::Anonymous: memory_ = Mapping::anonymous(spec.size); break;
+        case Backing::Thp:
+            memory_ = Mapping::anonymous_aligned(spec.size, k2M);
+            ::madvise(memory_.data(), memory_.size(), MADV_HUGEPAGE);
+            break;
+        case Backing::Hugetlb:
+            memory_ = Mapping::map(spec.size, PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB);
+            break;
+        case Backing::GuestMemfdShared:
+            gmem_.emplace(vm.create_guest_memfd(
+                spec.size, uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared));
+            memory_ = gmem_->map(spec.size);
+            flags_ |= uapi::kMemGuestMemfd;
+            break;
     }
     add();
 }
@@ -63,7 +63,9 @@ uapi::UserspaceMemoryRegion2 Memslot::region() const {
     return r;
 }
 
-Errno Memslot::apply(const uapi::UserspaceMemoryRegion2& r) { return vm_->try_set_memory_region(r); }
+Errno Memslot::apply(const uapi::UserspaceMemoryRegion2& r) {
+    return vm_->try_set_memory_region(r);
+}
 
 Errno Memslot::try_remove() {
     uapi::UserspaceMemoryRegion2 r = region();
@@ -97,7 +99,8 @@ Errno Memslot::try_set_flags(uint32_t flags) {
 
 namespace {
 void check(Errno e, const char* what, const uapi::UserspaceMemoryRegion2& r) {
-    if (!e.ok()) throw KvmError(fmt::format("KVM_SET_USER_MEMORY_REGION2 ({})", what), e.value, describe(r));
+    if (!e.ok())
+        throw KvmError(fmt::format("KVM_SET_USER_MEMORY_REGION2 ({})", what), e.value, describe(r));
 }
 }  // namespace
 

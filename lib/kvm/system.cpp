@@ -19,7 +19,9 @@ Errno System::probe(const std::string& device) {
     return Errno{fd.valid() ? 0 : errno};
 }
 
-int System::api_version() const { return checked_ioctl(fd(), KVM_GET_API_VERSION, "KVM_GET_API_VERSION", 0); }
+int System::api_version() const {
+    return checked_ioctl(fd(), KVM_GET_API_VERSION, "KVM_GET_API_VERSION", 0);
+}
 
 int System::check_extension(int cap) const {
     return checked_ioctl(fd(), KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", cap,

@@ -11,7 +11,9 @@
 namespace kvmrace {
 
 Vcpu::Vcpu(Vm& vm, UniqueFd fd, unsigned id, size_t mmap_size)
-    : vm_(&vm), fd_(std::move(fd)), id_(id),
+    : vm_(&vm),
+      fd_(std::move(fd)),
+      id_(id),
       run_(Mapping::map(mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get())) {}
 
 Errno Vcpu::try_run() { return try_ioctl(fd(), KVM_RUN, 0); }
@@ -36,9 +38,9 @@ kvm_sregs Vcpu::sregs() const {
 }
 
 void Vcpu::set_sregs(const kvm_sregs& s) {
-    checked_ioctl(fd(), KVM_SET_SREGS, "KVM_SET_SREGS", &s,
-                  fmt::format("cr0={:#x} cr3={:#x} cr4={:#x} efer={:#x}", s.cr0, s.cr3, s.cr4,
-                              s.efer));
+    checked_ioctl(
+        fd(), KVM_SET_SREGS, "KVM_SET_SREGS", &s,
+        fmt::format("cr0={:#x} cr3={:#x} cr4={:#x} efer={:#x}", s.cr0, s.cr3, s.cr4, s.efer));
 }
 
 void Vcpu::set_cpuid(std::span<const kvm_cpuid_entry2> entries) {

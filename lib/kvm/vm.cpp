@@ -30,8 +30,8 @@ int Vm::check_extension(int cap) const {
 }
 
 Vcpu Vm::create_vcpu(unsigned id) {
-    int vcpufd = checked_ioctl(fd(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", static_cast<unsigned long>(id),
-                               fmt::format("id={}", id));
+    int vcpufd = checked_ioctl(fd(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU",
+                               static_cast<unsigned long>(id), fmt::format("id={}", id));
     return Vcpu(*this, UniqueFd(vcpufd), id, system_->vcpu_mmap_size());
 }
 
@@ -109,7 +109,8 @@ Errno Vm::try_enable_cap(uint32_t cap, uint64_t arg0) {
 
 void Vm::enable_cap(uint32_t cap, uint64_t arg0) {
     Errno e = try_enable_cap(cap, arg0);
-    if (!e.ok()) throw KvmError("KVM_ENABLE_CAP", e.value, fmt::format("cap={} arg0={:#x}", cap, arg0));
+    if (!e.ok())
+        throw KvmError("KVM_ENABLE_CAP", e.value, fmt::format("cap={} arg0={:#x}", cap, arg0));
 }
 
 std::vector<uint64_t> Vm::get_dirty_log(uint32_t slot, uint64_t pages) {

@@ -18,7 +18,8 @@ void print_caps_table(const System& system, std::FILE* out) {
     for (const Capability& c : known_capabilities()) {
         std::string vm_value = "-";
         if (c.per_vm) vm_value = fmt::format("{:#x}", vm.check_extension(c.number));
-        fmt::print(out, "{:>4}  {:<28} {:>10} {:>10}\n", c.number, fmt::format("KVM_CAP_{}", c.name),
+        fmt::print(out, "{:>4}  {:<28} {:>10} {:>10}\n", c.number,
+                   fmt::format("KVM_CAP_{}", c.name),
                    fmt::format("{:#x}", system.check_extension(c.number)), vm_value);
     }
     unsigned long types = system.vm_types();

@@ -19,7 +19,8 @@ std::string first_line(const char* msg) {
 std::string properties(const testing::TestResult& r) {
     std::string s;
     for (int i = 0; i < r.test_property_count(); ++i)
-        s += fmt::format("{}{}={}", i ? " " : "  ", r.GetTestProperty(i).key(), r.GetTestProperty(i).value());
+        s += fmt::format("{}{}={}", i ? " " : "  ", r.GetTestProperty(i).key(),
+                         r.GetTestProperty(i).value());
     return s;
 }
 
@@ -34,7 +35,8 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         for (int i = 0; i < r.total_part_count(); ++i) {
             const testing::TestPartResult& p = r.GetTestPartResult(i);
             if (!p.failed()) continue;
-            std::string where = p.file_name() ? fmt::format("{}:{}: ", p.file_name(), p.line_number()) : "";
+            std::string where =
+                p.file_name() ? fmt::format("{}:{}: ", p.file_name(), p.line_number()) : "";
             std::string msg = p.message();
             for (size_t pos = 0; (pos = msg.find('\n', pos)) != std::string::npos; pos += 7)
                 msg.replace(pos, 1, "\n      ");
@@ -44,7 +46,8 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         tally_.add(Outcome::Skip);
         std::string reason;
         for (int i = 0; i < r.total_part_count(); ++i)
-            if (r.GetTestPartResult(i).skipped()) reason = first_line(r.GetTestPartResult(i).message());
+            if (r.GetTestPartResult(i).skipped())
+                reason = first_line(r.GetTestPartResult(i).message());
         fmt::print(out_, "SKIP  {}: {}\n", name, reason.empty() ? "(no reason given)" : reason);
     } else {
         tally_.add(Outcome::Pass);

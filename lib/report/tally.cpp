@@ -6,9 +6,9 @@ namespace kvmrace {
 
 void Tally::add(Outcome o) {
     switch (o) {
-    case Outcome::Pass: ++passed_; break;
-    case Outcome::Fail: ++failed_; break;
-    case Outcome::Skip: ++skipped_; break;
+        case Outcome::Pass: ++passed_; break;
+        case Outcome::Fail: ++failed_; break;
+        case Outcome::Skip: ++skipped_; break;
     }
 }
 

@@ -48,8 +48,8 @@ void TestDeadline::watch() {
             Tally t = tally_;
             t.add(Outcome::Fail);
             std::string msg = fmt::format(
-                "FAIL  {}: still running after {} s (hung in KVM?); aborting the run\n{}\n", current_,
-                limit_.count(), t.summary());
+                "FAIL  {}: still running after {} s (hung in KVM?); aborting the run\n{}\n",
+                current_, limit_.count(), t.summary());
             (void)!::write(out_fd_, msg.data(), msg.size());
             ::_exit(Tally::kExitFail);
         }

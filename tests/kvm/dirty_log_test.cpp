@@ -29,7 +29,8 @@ TEST_F(KvmDirtyLog, ReportsExactlyThePagesTheGuestWrote) {
     GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
     g.add_slot({kSlot, abi::kDataBase, kSlotBytes, uapi::kMemLogDirtyPages});
     EXPECT_EQ(hex(g.vm().get_dirty_log(kSlot, kPages).at(0)), hex(0)) << "nothing written yet";
-    const uint64_t first = 0x8000'0000'0000'0421ull | (run_context().seed & 0x00ff'ff00'0000'0000ull);
+    const uint64_t first =
+        0x8000'0000'0000'0421ull | (run_context().seed & 0x00ff'ff00'0000'0000ull);
     touch(g, first);
     EXPECT_EQ(hex(g.vm().get_dirty_log(kSlot, kPages).at(0)), hex(first));
     // KVM_GET_DIRTY_LOG (without manual protect) resets the log: the next read is the next round.

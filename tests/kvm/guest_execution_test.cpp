@@ -13,7 +13,9 @@ using namespace payload::basics;
 
 class KvmGuest : public KvmTest, public testing::WithParamInterface<Privilege> {
 protected:
-    GuestVmConfig config() const { return {PayloadId::Basics, 1, GetParam(), false, uapi::VmType::Default}; }
+    GuestVmConfig config() const {
+        return {PayloadId::Basics, 1, GetParam(), false, uapi::VmType::Default};
+    }
 };
 
 std::string cpl_name(const testing::TestParamInfo<Privilege>& p) {
@@ -45,9 +47,11 @@ TEST_P(KvmGuest, AssertReportsFileLineAndMessage) {
     g.start(0, {kAssert, 1, 0, 0});
     GuestExit e = g.run();
     ASSERT_TRUE(e.is(abi::UcallCmd::Assert)) << g.describe_exit();
-    EXPECT_STREQ(e.ucall->file, "../guest/payloads/basics.cpp") << "file as the guest compiler saw it";
+    EXPECT_STREQ(e.ucall->file, "../guest/payloads/basics.cpp")
+        << "file as the guest compiler saw it";
     EXPECT_GT(e.ucall->line, 0u);
-    EXPECT_EQ(std::string(e.ucall->text), fmt::format("deliberate failure, value {:#x}", kAssertLine));
+    EXPECT_EQ(std::string(e.ucall->text),
+              fmt::format("deliberate failure, value {:#x}", kAssertLine));
 }
 
 TEST_P(KvmGuest, LogFormatsOnTheGuestSide) {

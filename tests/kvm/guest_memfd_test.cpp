@@ -35,8 +35,8 @@ protected:
                          << fmt::format(", flags {:#x} unsupported", flags);
     }
     // A guest_memfd memslot bound at `offset` of `gmem`, its host address a fresh mapping.
-    uapi::UserspaceMemoryRegion2 gmem_region(uint32_t slot, uint64_t gpa, uint64_t size, int gmem_fd,
-                                             uint64_t offset) {
+    uapi::UserspaceMemoryRegion2 gmem_region(uint32_t slot, uint64_t gpa, uint64_t size,
+                                             int gmem_fd, uint64_t offset) {
         hosts_.push_back(Mapping::anonymous(size));
         uapi::UserspaceMemoryRegion2 r{};
         r.slot = slot;
@@ -104,7 +104,8 @@ void on_sigbus(int) { siglongjmp(g_sigbus_jump, 1); }
 
 // Touches `p`; true if that raised SIGBUS.
 bool touch_raises_sigbus(volatile uint8_t* p) {
-    struct sigaction sa {}, old{};
+    struct sigaction sa {
+    }, old{};
     sa.sa_handler = on_sigbus;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGBUS, &sa, &old);
@@ -163,7 +164,8 @@ TEST_F(KvmGuestMemfd, BindWholeFileThenDelete) {
 
 TEST_F(KvmGuestMemfd, OverlappingBindingIsEinval) {
     GuestMemfd g = vm_->create_guest_memfd(kSize, 0);
-    ASSERT_TRUE(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize / 2, g.fd(), 0)).ok());
+    ASSERT_TRUE(
+        vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize / 2, g.fd(), 0)).ok());
     auto overlapping = gmem_region(2, abi::kDataBase + kSize, kSize / 2, g.fd(), kSize / 4);
     EXPECT_EQ(vm_->try_set_memory_region(overlapping), EINVAL);
     auto disjoint = gmem_region(2, abi::kDataBase + kSize, kSize / 2, g.fd(), kSize / 2);
@@ -172,13 +174,16 @@ TEST_F(KvmGuestMemfd, OverlappingBindingIsEinval) {
 
 TEST_F(KvmGuestMemfd, BindingPastTheEndIsEinval) {
     GuestMemfd g = vm_->create_guest_memfd(kSize, 0);
-    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize, g.fd(), 4096)), EINVAL);
-    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, 2 * kSize, g.fd(), 0)), EINVAL);
+    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize, g.fd(), 4096)),
+              EINVAL);
+    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, 2 * kSize, g.fd(), 0)),
+              EINVAL);
 }
 
 TEST_F(KvmGuestMemfd, UnalignedOffsetIsEinval) {
     GuestMemfd g = vm_->create_guest_memfd(kSize, 0);
-    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, 4096, g.fd(), 100)), EINVAL);
+    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, 4096, g.fd(), 100)),
+              EINVAL);
 }
 
 TEST_F(KvmGuestMemfd, GuestMemfdOfAnotherVmIsEinval) {
@@ -191,7 +196,8 @@ TEST_F(KvmGuestMemfd, FdThatIsNotAGuestMemfdIsEinval) {
     UniqueFd memfd(::memfd_create("kvmrace-not-gmem", MFD_CLOEXEC));
     ASSERT_TRUE(memfd.valid());
     ASSERT_EQ(::ftruncate(memfd.get(), kSize), 0);
-    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize, memfd.get(), 0)), EINVAL);
+    EXPECT_EQ(vm_->try_set_memory_region(gmem_region(1, abi::kDataBase, kSize, memfd.get(), 0)),
+              EINVAL);
 }
 
 TEST_F(KvmGuestMemfd, ClosedFdIsEbadf) {

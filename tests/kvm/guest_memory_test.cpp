@@ -42,7 +42,8 @@ protected:
             int flags = g.vm().check_extension(uapi::kCapGuestMemfdFlags);
             uint64_t want = uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared;
             if ((flags & want) != want) {
-                skip_reason_ = cap_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
+                skip_reason_ =
+                    cap_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
                 return nullptr;
             }
         }
@@ -50,7 +51,8 @@ protected:
             return &g.add_slot({1, abi::kDataBase, kSlotBytes, 0, b});
         } catch (const KvmError& e) {
             if (b == Backing::Hugetlb && e.call() == "mmap" && e.err() == ENOMEM) {
-                skip_reason_ = "no free 2 MiB hugepages (mmap MAP_HUGETLB: ENOMEM; set vm.nr_hugepages)";
+                skip_reason_ =
+                    "no free 2 MiB hugepages (mmap MAP_HUGETLB: ENOMEM; set vm.nr_hugepages)";
                 return nullptr;
             }
             throw;
@@ -74,10 +76,10 @@ TEST_P(KvmGuestMemory, HostWritesGuestReadsAndBack) {
 
 std::string backing_test_name(const testing::TestParamInfo<Backing>& p) {
     switch (p.param) {
-    case Backing::Anonymous: return "Anonymous";
-    case Backing::Thp: return "Thp";
-    case Backing::Hugetlb: return "Hugetlb";
-    case Backing::GuestMemfdShared: return "GuestMemfdShared";
+        case Backing::Anonymous: return "Anonymous";
+        case Backing::Thp: return "Thp";
+        case Backing::Hugetlb: return "Hugetlb";
+        case Backing::GuestMemfdShared: return "GuestMemfdShared";
     }
     return "Unknown";
 }

@@ -41,8 +41,8 @@ protected:
     void require_unique_irqfd() {
         KernelVersion v = KernelVersion::running();
         if (v < kIrqfdUniqueSince)
-            GTEST_SKIP() << "irqfd uniqueness across GSIs and VMs is Linux " << kIrqfdUniqueSince.str()
-                         << "+, running " << v.str();
+            GTEST_SKIP() << "irqfd uniqueness across GSIs and VMs is Linux "
+                         << kIrqfdUniqueSince.str() << "+, running " << v.str();
     }
     UniqueFd efd_;
 };
@@ -113,7 +113,8 @@ TEST_F(KvmIrqfd, InterruptWakesHaltedGuest) {
     // Signal only once the vCPU is blocked in HLT (the binary stat "blocking" says so), so the
     // interrupt has to wake a halted vCPU rather than meet a running one.
     Stats stats(g.vcpu().stats_fd());
-    ASSERT_TRUE(stats.has("blocking") && stats.has("halt_wakeup")) << "vCPU stats lack blocking/halt_wakeup";
+    ASSERT_TRUE(stats.has("blocking") && stats.has("halt_wakeup"))
+        << "vCPU stats lack blocking/halt_wakeup";
     const uint64_t wakeups_before = *stats.read("halt_wakeup");
     std::atomic<bool> done{false};
     std::atomic<bool> saw_blocking{false};

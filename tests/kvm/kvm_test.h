@@ -35,9 +35,9 @@ private:
 };
 
 // Skips the test unless the system-wide capability is non-zero.
-#define KVMRACE_REQUIRE_CAP(sys, cap)                                              \
-    do {                                                                           \
-        int v_ = (sys).check_extension(cap);                                       \
+#define KVMRACE_REQUIRE_CAP(sys, cap)                                               \
+    do {                                                                            \
+        int v_ = (sys).check_extension(cap);                                        \
         if (v_ == 0) GTEST_SKIP() << ::kvmrace::test::KvmTest::cap_reason(cap, v_); \
     } while (0)
 

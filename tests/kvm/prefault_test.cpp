@@ -86,7 +86,8 @@ TEST_F(KvmPrefault, WholeSlotIsMappedAndContractHoldsOnEveryCall) {
     }
     const uint64_t mapped_after = stats.read("pages_4k").value_or(0) * 4096 +
                                   stats.read("pages_2m").value_or(0) * (2ull << 20);
-    EXPECT_GE(mapped_after - mapped_before, kSlotBytes) << "pages_4k/pages_2m did not grow by the slot";
+    EXPECT_GE(mapped_after - mapped_before, kSlotBytes)
+        << "pages_4k/pages_2m did not grow by the slot";
     g.start(0, {payload::memory::kVerify, abi::kDataBase, kSlotBytes, 5});
     EXPECT_EQ(g.run_to_done(), 0u);
 }

@@ -98,7 +98,8 @@ TEST_P(KvmRunVsMemslot, NoHangNoStrayMmioNoLostData) {
     }
     vcpu_finished = true;
     mutator.join();
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     RecordProperty("mutations", std::to_string(mutations.load()));
     RecordProperty("guest_passes", std::to_string(passes));
@@ -120,7 +121,8 @@ INSTANTIATE_TEST_SUITE_P(
     , KvmRunVsMemslot,
     testing::Values(RunRaceCase{"DeleteAnonymous", Mutation::DeleteReAdd, Backing::Anonymous},
                     RunRaceCase{"DeleteThp", Mutation::DeleteReAdd, Backing::Thp},
-                    RunRaceCase{"DeleteGuestMemfd", Mutation::DeleteReAdd, Backing::GuestMemfdShared},
+                    RunRaceCase{"DeleteGuestMemfd", Mutation::DeleteReAdd,
+                                Backing::GuestMemfdShared},
                     RunRaceCase{"MoveAnonymous", Mutation::MoveAway, Backing::Anonymous},
                     RunRaceCase{"MoveThp", Mutation::MoveAway, Backing::Thp}),
     [](const testing::TestParamInfo<RunRaceCase>& p) { return std::string(p.param.name); });

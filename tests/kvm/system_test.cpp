@@ -62,7 +62,8 @@ TEST_P(KvmVmTypes, CreateMatchesCapability) {
     if (listed)
         EXPECT_TRUE(e.ok()) << "type " << type << " is in KVM_CAP_VM_TYPES but: " << e.describe();
     else
-        EXPECT_EQ(e, EINVAL) << "type " << type << " absent from KVM_CAP_VM_TYPES: " << e.describe();
+        EXPECT_EQ(e, EINVAL) << "type " << type
+                             << " absent from KVM_CAP_VM_TYPES: " << e.describe();
 }
 
 std::string vm_type_name(const testing::TestParamInfo<unsigned long>& p) {

@@ -20,7 +20,8 @@ TEST(UnitOptions, DefaultsRunKvmTestsInFullMode) {
 }
 
 TEST(UnitOptions, ValuesWithEqualsOrAsNextArgument) {
-    ParseResult a = parse({"--filter=KvmMemslot*", "--iterations", "50", "--seed=0x10", "--device", "/x"});
+    ParseResult a =
+        parse({"--filter=KvmMemslot*", "--iterations", "50", "--seed=0x10", "--device", "/x"});
     ASSERT_EQ(a.error, "");
     EXPECT_EQ(a.options.filter, "KvmMemslot*");
     EXPECT_EQ(a.options.iterations, 50u);
@@ -40,7 +41,8 @@ TEST(UnitOptions, FlagsAndVerbosity) {
 TEST(UnitOptions, GtestFlagsPassThrough) {
     ParseResult r = parse({"--gtest_repeat=2", "--gtest_shuffle"});
     ASSERT_EQ(r.error, "");
-    EXPECT_EQ(r.options.gtest_args, (std::vector<std::string>{"--gtest_repeat=2", "--gtest_shuffle"}));
+    EXPECT_EQ(r.options.gtest_args,
+              (std::vector<std::string>{"--gtest_repeat=2", "--gtest_shuffle"}));
 }
 
 struct BadInput {
@@ -61,10 +63,13 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(BadInput{{"--bogus"}, "kvmrace: unknown option '--bogus' (see --help)"},
                     BadInput{{"extra"}, "kvmrace: unknown option 'extra' (see --help)"},
                     BadInput{{"--iterations"}, "kvmrace: --iterations needs a value"},
-                    BadInput{{"--iterations=abc"}, "kvmrace: --iterations wants a non-negative integer, got 'abc'"},
-                    BadInput{{"--iterations=-3"}, "kvmrace: --iterations wants a non-negative integer, got '-3'"},
+                    BadInput{{"--iterations=abc"},
+                             "kvmrace: --iterations wants a non-negative integer, got 'abc'"},
+                    BadInput{{"--iterations=-3"},
+                             "kvmrace: --iterations wants a non-negative integer, got '-3'"},
                     BadInput{{"--iterations=0"}, "kvmrace: --iterations must be at least 1"},
-                    BadInput{{"--seed=12x"}, "kvmrace: --seed wants a non-negative integer, got '12x'"},
+                    BadInput{{"--seed=12x"},
+                             "kvmrace: --seed wants a non-negative integer, got '12x'"},
                     BadInput{{"--filter="}, "kvmrace: --filter needs a pattern"},
                     BadInput{{"--quick=yes"}, "kvmrace: --quick takes no value"}));
 

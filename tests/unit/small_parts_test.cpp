@@ -35,7 +35,8 @@ TEST(UnitErrno, NamesAndDescriptions) {
 
 TEST(UnitErrno, KvmErrorNamesCallErrnoAndArguments) {
     KvmError e("KVM_SET_USER_MEMORY_REGION2", EEXIST, "slot=1 gpa=0x1000");
-    EXPECT_STREQ(e.what(), "KVM_SET_USER_MEMORY_REGION2 failed: EEXIST (File exists) ; slot=1 gpa=0x1000");
+    EXPECT_STREQ(e.what(),
+                 "KVM_SET_USER_MEMORY_REGION2 failed: EEXIST (File exists) ; slot=1 gpa=0x1000");
     EXPECT_EQ(e.err(), EEXIST);
 }
 
@@ -45,7 +46,8 @@ TEST(UnitCapability, LookupByNameAndNumber) {
     EXPECT_EQ(capability_by_number(235)->name, "VM_TYPES");
     EXPECT_FALSE(capability_by_name("NO_SUCH_CAP"));
     EXPECT_FALSE(capability_by_number(-1));
-    for (const auto& c : known_capabilities()) EXPECT_EQ(capability_by_name(c.name)->number, c.number);
+    for (const auto& c : known_capabilities())
+        EXPECT_EQ(capability_by_name(c.name)->number, c.number);
 }
 
 }  // namespace

@@ -13,7 +13,9 @@ Tally tally(int pass, int fail, int skip) {
     return t;
 }
 
-TEST(UnitTally, SummaryLine) { EXPECT_EQ(tally(3, 1, 2).summary(), "3 passed, 1 failed, 2 skipped"); }
+TEST(UnitTally, SummaryLine) {
+    EXPECT_EQ(tally(3, 1, 2).summary(), "3 passed, 1 failed, 2 skipped");
+}
 
 TEST(UnitTally, KselftestExitCodes) {
     EXPECT_EQ(tally(5, 0, 0).exit_code(), 0);

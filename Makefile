@@ -1,0 +1,48 @@
+# Thin wrapper over meson for kernel developers' muscle memory: `make run`, `make check`.
+BUILD    ?= build
+SANITIZE ?=
+ARGS     ?=
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+meson_sanitize = $(if $(SANITIZE),-Db_sanitize=$(SANITIZE) -Db_lundef=false,)
+
+.PHONY: all deps build run check asan tsan install format tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	@scripts/install-deps
+	meson setup $(BUILD) --prefix=$(PREFIX) $(meson_sanitize)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# The whole KVM suite against this host's /dev/kvm, one line per test.
+run: build
+	$(BUILD)/kvmrace $(ARGS)
+
+# The project's own tests: harness unit tests plus the KVM suite in quick mode.
+check: build
+	$(BUILD)/kvmrace --all --quick $(ARGS)
+
+asan:
+	$(MAKE) check BUILD=build-asan SANITIZE=address,undefined
+
+tsan:
+	$(MAKE) check BUILD=build-tsan SANITIZE=thread
+
+install: build
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --quiet
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+tidy: build
+	clang-tidy -p $(BUILD) --quiet $$(git ls-files 'lib/*.cpp' 'src/*.cpp')
+
+clean:
+	rm -rf build build-asan build-tsan
