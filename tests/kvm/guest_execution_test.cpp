@@ -1,4 +1,6 @@
 // Guest execution: long mode at CPL0 and CPL3, ucall round trips, MMIO exits for unbacked GPAs.
+#include <gmock/gmock.h>
+
 #include <cstring>
 
 #include "guest/guest_vm.h"
