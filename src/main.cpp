@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     std::vector<char*> gargv;
     for (auto& a : gargs) gargv.push_back(a.data());
     int gargc = static_cast<int>(gargv.size());
+    gargv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down when removing flags
     testing::InitGoogleTest(&gargc, gargv.data());
 
     std::vector<std::string> tests = selected_tests(gtest_filter(o));

@@ -1,0 +1,95 @@
+// Shared memory between a scenario's child process and its supervisor: per-thread progress
+// (which ioctl each thread is in, since when, how many it finished), outcome counters and the
+// child's verdict. Lock-free atomics only, so a wedged child can never block the supervisor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kvmrace {
+
+enum class Call : uint32_t { None = 0, PreFault, Run, SetMemoryRegion, Fallocate, Madvise, Remap, Other };
+std::string_view call_name(Call c);
+
+// Outcome counters a scenario keeps (per errno of the racing ioctl, plus engine events).
+enum class Counter : uint32_t {
+    Iterations,
+    Mutations,
+    PrefaultCalls,
+    PrefaultOk,
+    PrefaultEagain,
+    PrefaultEnoent,
+    PrefaultEintr,
+    PrefaultOther,
+    RunExits,
+    MmioExits,
+    GuestPasses,
+    kCount
+};
+std::string_view counter_name(Counter c);
+
+enum class ChildVerdict : uint32_t { Running = 0, Pass, Fail, Skip };
+
+uint64_t monotonic_ns();
+
+class ProgressBoard {
+public:
+    static constexpr unsigned kMaxThreads = 16;
+
+    struct Thread {
+        std::atomic<int32_t> tid;
+        std::atomic<uint32_t> call;  // Call
+        std::atomic<uint64_t> call_started_ns;
+        std::atomic<uint64_t> started;
+        std::atomic<uint64_t> finished;
+        std::atomic<uint32_t> signalled;  // the supervisor sent this thread a signal
+        char role[24];
+    };
+
+    // Registers the calling thread under `role`; returns its slot.
+    unsigned join(std::string_view role);
+    void begin(unsigned slot, Call c);
+    void end(unsigned slot);
+    void count(Counter c, uint64_t n = 1) { counters_[static_cast<uint32_t>(c)].fetch_add(n, std::memory_order_relaxed); }
+    uint64_t counter(Counter c) const { return counters_[static_cast<uint32_t>(c)].load(); }
+
+    // Latest begin/end of any thread (0 before the first).
+    uint64_t last_progress_ns() const { return last_progress_ns_.load(); }
+    unsigned threads() const { return nthreads_.load(); }
+    const Thread& thread(unsigned i) const { return threads_[i]; }
+    Thread& thread(unsigned i) { return threads_[i]; }
+
+    void finish(ChildVerdict v, std::string_view message);
+    ChildVerdict verdict() const { return static_cast<ChildVerdict>(verdict_.load()); }
+    std::string message() const;
+
+private:
+    std::atomic<uint32_t> nthreads_;
+    std::atomic<uint64_t> last_progress_ns_;
+    Thread threads_[kMaxThreads];
+    std::atomic<uint64_t> counters_[static_cast<uint32_t>(Counter::kCount)];
+    std::atomic<uint32_t> verdict_;
+    char message_[2048];
+};
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free,
+              "the board is shared across processes: its atomics must be lock-free");
+
+// RAII: marks the thread inside `call` for the duration of a scope.
+class InCall {
+public:
+    InCall(ProgressBoard& b, unsigned slot, Call c) : b_(b), slot_(slot) { b_.begin(slot_, c); }
+    ~InCall() { b_.end(slot_); }
+    InCall(const InCall&) = delete;
+    InCall& operator=(const InCall&) = delete;
+
+private:
+    ProgressBoard& b_;
+    unsigned slot_;
+};
+
+}  // namespace kvmrace
