@@ -1,0 +1,28 @@
+// Reads new /dev/kmsg records during a scenario and recognizes kernel splats in them.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kvm/unique_fd.h"
+
+namespace kvmrace {
+
+class KernelLog {
+public:
+    // Opens /dev/kmsg positioned at its end; unreadable (not root, no device) leaves it inert.
+    explicit KernelLog(const char* path = "/dev/kmsg");
+    bool available() const { return fd_.valid(); }
+    // Every record logged since the last call (message text only, continuation lines joined).
+    std::vector<std::string> drain();
+
+private:
+    UniqueFd fd_;
+};
+
+// Is this kernel log line a splat: WARNING, BUG, Oops, lockdep, hung task, RCU stall, soft
+// lockup, KASAN/UBSAN?
+bool is_splat(std::string_view line);
+
+}  // namespace kvmrace

@@ -1,0 +1,47 @@
+// Runs a scenario body in a forked child and watches it: progress on the shared board, the
+// child's exit through a pidfd (waited on with io_uring), and the kernel log. No progress for the
+// hang timeout is a HANG: evidence first, then recovery (signal the threads stuck in the racing
+// ioctl, confirm the others get out, kill the child, bounded), then the verdict.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "watchdog/evidence.h"
+#include "watchdog/progress_board.h"
+
+namespace kvmrace {
+
+enum class Verdict { Pass, Fail, Hang, Skip };
+std::string_view verdict_name(Verdict v);
+
+struct SupervisorOptions {
+    std::chrono::milliseconds hang_timeout{2000};
+    std::chrono::milliseconds recovery_bound{3000};  // after signalling, for the others to move
+    std::chrono::milliseconds kill_bound{5000};      // after SIGKILL, for the child to exit
+    std::chrono::milliseconds tick{20};
+    bool splats_fail = true;  // a kernel splat during the scenario makes it FAIL
+};
+
+struct SupervisedRun {
+    Verdict verdict = Verdict::Fail;
+    std::string message;                     // child's message, or what went wrong
+    std::map<std::string, uint64_t> counters;
+    std::vector<ThreadEvidence> evidence;    // HANG only
+    double hang_detect_s = 0;                // last progress -> HANG declared
+    std::string recovery;                    // how recovery went (HANG only)
+    bool recovered = false;                  // the stuck calls returned and the child exited
+    bool unkillable = false;                 // child still alive after SIGKILL + kill_bound
+    std::vector<std::string> kernel_log;     // splat lines seen during the run
+    double duration_s = 0;
+};
+
+using ScenarioBody = std::function<void(ProgressBoard&)>;
+
+// Forks, runs `body` in the child (exceptions become FAIL) and supervises it.
+SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& options);
+
+}  // namespace kvmrace
