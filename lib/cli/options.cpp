@@ -8,6 +8,13 @@ namespace kvmrace {
 
 namespace {
 
+std::optional<double> parse_seconds(std::string_view s) {
+    double v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !(v > 0) || v > 1e6) return std::nullopt;
+    return v;
+}
+
 std::optional<uint64_t> parse_u64(std::string_view s) {
     uint64_t v = 0;
     int base = 10;
@@ -30,10 +37,15 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --unit              run only the harness unit tests
   --quick             fewer race iterations (what `make check` uses)
   --filter=PATTERN    GoogleTest pattern of tests to run (e.g. 'KvmMemslot*')
-  --iterations=N      iterations of each race loop (default: quick 1000, full 20000)
+  --iterations=N      iterations of each race loop (default: quick 200, full 2000 for
+                      prefault races; quick 1000, full 20000 for KVM_RUN races)
   --seed=N            seed for every random choice (default: from the clock; printed)
   --device=PATH       KVM device (default /dev/kvm)
   --test-timeout=S    a test still running after S seconds fails the run (default 300)
+  --hang-timeout=S    race scenarios: no progress for S seconds is a HANG (default 2)
+  --duration=S        race scenarios: stop each one after S seconds (default: iterations only)
+  --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
+  --no-pin            race scenarios: do not pin racing threads to CPUs
   --caps              print the capability table and exit
   --list              list the selected tests and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -121,6 +133,20 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");
         } else if (key == "--seed") {
             if (!take_u64(o.seed)) return r;
+        } else if (key == "--hang-timeout" || key == "--duration") {
+            auto v = take_value();
+            if (!v) return fail(fmt::format("kvmrace: {} needs a value in seconds", key));
+            auto secs = parse_seconds(*v);
+            if (!secs) return fail(fmt::format("kvmrace: {} wants a positive number of seconds, got '{}'", key, *v));
+            (key == "--duration" ? o.duration_s : o.hang_timeout_s) = *secs;
+        } else if (key == "--jitter-us") {
+            std::optional<uint64_t> j;
+            if (!take_u64(j)) return r;
+            if (*j > 1'000'000) return fail("kvmrace: --jitter-us must be at most 1000000");
+            o.jitter_us = static_cast<unsigned>(*j);
+        } else if (key == "--no-pin") {
+            if (!no_value()) return r;
+            o.pin = false;
         } else if (key == "--test-timeout") {
             std::optional<uint64_t> t;
             if (!take_u64(t)) return r;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "guest/ucall.h"
+#include "kvm/kvm_error.h"
 
 namespace kvmrace {
 
@@ -53,16 +54,23 @@ void GuestVm::start(unsigned i, std::array<uint64_t, 4> args) {
     vcpu(i).set_regs(r);
 }
 
-GuestExit GuestVm::run(unsigned i) {
+Errno GuestVm::try_run(unsigned i, GuestExit& exit) {
     Vcpu& v = vcpu(i);
-    v.run();
-    GuestExit exit{v.exit_reason(), std::nullopt};
+    Errno e = v.try_run();
+    if (!e.ok()) return e;
+    exit = GuestExit{v.exit_reason(), std::nullopt};
     if (auto gpa = ucall_gpa(v.run_state())) {
         exit.ucall = read_ucall({system_slot_->host(), system_slot_->size()}, *gpa);
         if (!exit.ucall)
-            throw GuestFailure(
-                fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
+            throw GuestFailure(fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
     }
+    return {};
+}
+
+GuestExit GuestVm::run(unsigned i) {
+    GuestExit exit{};
+    Errno e = try_run(i, exit);
+    if (!e.ok()) throw KvmError("KVM_RUN", e.value, fmt::format("vcpu={}", i));
     return exit;
 }
 

@@ -60,6 +60,8 @@ public:
     void start(unsigned vcpu, std::array<uint64_t, 4> args);
     // One KVM_RUN on the calling thread; throws KvmError if KVM_RUN itself fails.
     GuestExit run(unsigned vcpu = 0);
+    // The same, handing back KVM_RUN's errno (EINTR when a signal interrupted it).
+    Errno try_run(unsigned vcpu, GuestExit& exit);
     // Runs until the next SYNC/DONE, forwarding LOG ucalls to the log; anything else (ASSERT,
     // EXCEPTION, a non-ucall exit) throws GuestFailure with the description.
     abi::Ucall run_to_ucall(unsigned vcpu = 0);

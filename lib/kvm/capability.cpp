@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "kvm/uapi.h"
 
 namespace kvmrace {
@@ -54,6 +56,11 @@ std::optional<Capability> capability_by_number(int number) {
     for (const auto& c : kCapabilities)
         if (c.number == number) return c;
     return std::nullopt;
+}
+
+std::string capability_reason(int number, int value) {
+    auto c = capability_by_number(number);
+    return fmt::format("KVM_CAP_{}={} (cap {})", c ? c->name : "?", value, number);
 }
 
 }  // namespace kvmrace

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace kvmrace {
@@ -17,5 +18,7 @@ struct Capability {
 std::span<const Capability> known_capabilities();
 std::optional<Capability> capability_by_name(std::string_view name);
 std::optional<Capability> capability_by_number(int number);
+// The SKIP reason for a capability's value: "KVM_CAP_PRE_FAULT_MEMORY=0 (cap 236)".
+std::string capability_reason(int number, int value);
 
 }  // namespace kvmrace

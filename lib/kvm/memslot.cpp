@@ -1,6 +1,9 @@
 #include "kvm/memslot.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -19,6 +22,8 @@ std::string_view backing_name(Backing b) {
         case Backing::Thp: return "thp";
         case Backing::Hugetlb: return "hugetlb";
         case Backing::GuestMemfdShared: return "gmem-shared";
+        case Backing::MemfdShared: return "memfd-shared";
+        case Backing::GuestMemfdPrivate: return "gmem-private";
     }
     return "?";
 }
@@ -40,6 +45,18 @@ Memslot::Memslot(Vm& vm, const MemslotSpec& spec)
                 spec.size, uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared));
             memory_ = gmem_->map(spec.size);
             flags_ |= uapi::kMemGuestMemfd;
+            break;
+        case Backing::GuestMemfdPrivate:
+            gmem_.emplace(vm.create_guest_memfd(spec.size, 0));
+            memory_ = Mapping::anonymous(spec.size);
+            flags_ |= uapi::kMemGuestMemfd;
+            break;
+        case Backing::MemfdShared:
+            memfd_.reset(::memfd_create("kvmrace-slot", MFD_CLOEXEC));
+            if (!memfd_.valid()) throw KvmError("memfd_create", errno, "");
+            if (::ftruncate(memfd_.get(), static_cast<off_t>(spec.size)) != 0)
+                throw KvmError("ftruncate", errno, fmt::format("size={:#x}", spec.size));
+            memory_ = Mapping::map(spec.size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd_.get());
             break;
     }
     add();
@@ -95,6 +112,19 @@ Errno Memslot::try_set_flags(uint32_t flags) {
     Errno e = apply(r);
     if (e.ok()) flags_ = r.flags;
     return e;
+}
+
+Errno Memslot::try_madvise_dontneed() {
+    return Errno{::madvise(memory_.data(), memory_.size(), MADV_DONTNEED) == 0 ? 0 : errno};
+}
+
+Errno Memslot::try_remap() {
+    if (!memfd_.valid()) return Errno{EINVAL};
+    // MAP_FIXED replaces the old mapping in one step: the invalidation KVM sees, with no window
+    // in which the address is unmapped (which would make KVM_RUN fail with EFAULT).
+    void* p = ::mmap(memory_.data(), memory_.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                     memfd_.get(), 0);
+    return Errno{p == MAP_FAILED ? errno : 0};
 }
 
 namespace {

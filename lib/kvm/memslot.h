@@ -11,6 +11,7 @@
 #include "kvm/guest_memfd.h"
 #include "kvm/mapping.h"
 #include "kvm/uapi.h"
+#include "kvm/unique_fd.h"
 
 namespace kvmrace {
 
@@ -21,6 +22,8 @@ enum class Backing {
     Thp,               // anonymous, 2 MiB aligned, MADV_HUGEPAGE
     Hugetlb,           // MAP_HUGETLB 2 MiB pages (needs reserved hugepages)
     GuestMemfdShared,  // guest_memfd with MMAP|INIT_SHARED; userspace_addr is its own mmap
+    MemfdShared,       // MAP_SHARED memfd: data survives MADV_DONTNEED and a MAP_FIXED remap
+    GuestMemfdPrivate, // guest_memfd without mmap (private memory), anonymous shared half
 };
 std::string_view backing_name(Backing b);
 
@@ -60,6 +63,10 @@ public:
     void add();
     void move(uint64_t new_gpa);
     void set_flags(uint32_t flags);
+    // mmu-notifier invalidations of the host memory (no memslot change). MemfdShared only for
+    // remap; both keep the data.
+    Errno try_madvise_dontneed();
+    Errno try_remap();
 
 private:
     Errno apply(const uapi::UserspaceMemoryRegion2& r);
@@ -70,6 +77,7 @@ private:
     uint32_t flags_;
     bool present_ = false;
     std::optional<GuestMemfd> gmem_;
+    UniqueFd memfd_;
     Mapping memory_;
 };
 

@@ -80,13 +80,15 @@ std::string backing_test_name(const testing::TestParamInfo<Backing>& p) {
         case Backing::Thp: return "Thp";
         case Backing::Hugetlb: return "Hugetlb";
         case Backing::GuestMemfdShared: return "GuestMemfdShared";
+        case Backing::MemfdShared: return "MemfdShared";
+        case Backing::GuestMemfdPrivate: return "GuestMemfdPrivate";
     }
     return "Unknown";
 }
 
 INSTANTIATE_TEST_SUITE_P(, KvmGuestMemory,
                          testing::Values(Backing::Anonymous, Backing::Thp, Backing::Hugetlb,
-                                         Backing::GuestMemfdShared),
+                                         Backing::GuestMemfdShared, Backing::MemfdShared),
                          backing_test_name);
 
 }  // namespace

@@ -24,11 +24,7 @@ protected:
     }
     const System& system() const { return *system_; }
 
-    // Value of a capability, for SKIP reasons: "KVM_CAP_PRE_FAULT_MEMORY(236)=0".
-    static std::string cap_reason(int cap, int value) {
-        auto c = capability_by_number(cap);
-        return fmt::format("KVM_CAP_{}({})={}", c ? c->name : "?", cap, value);
-    }
+    static std::string cap_reason(int cap, int value) { return capability_reason(cap, value); }
 
 private:
     std::unique_ptr<System> system_;

@@ -1,0 +1,47 @@
+// The contract KVM_PRE_FAULT_MEMORY must keep on every single call during a race, as a pure
+// function of the call and of what the mutator was doing around it (unit-tested).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "kvm/vcpu.h"
+
+namespace kvmrace {
+
+// Counts operations as they start and finish; two readings bracket a call's window.
+struct OperationClock {
+    std::atomic<uint64_t> started{0};
+    std::atomic<uint64_t> finished{0};
+
+    void start() { started.fetch_add(1); }
+    void finish() { finished.fetch_add(1); }
+};
+
+// What the mutator did while one prefault call ran.
+struct CallWindow {
+    bool invalidation_overlapped;  // a delete/move ioctl overlapped the call
+    bool absence_overlapped;       // the GPA was (or may have been) uncovered during the call
+    bool signalled;                // we signalled this thread (recovery)
+};
+
+// Reads a clock before and after a call: an operation overlapped iff one started before the
+// call ended that had not finished before it began.
+class WindowProbe {
+public:
+    explicit WindowProbe(const OperationClock& c) : clock_(c), finished_before_(c.finished.load()) {}
+    bool overlapped() const { return clock_.started.load() > finished_before_; }
+
+private:
+    const OperationClock& clock_;
+    uint64_t finished_before_;
+};
+
+// "" when the call kept the contract, else what it broke:
+// (size shrank) XOR (ret < 0); gpa advanced by exactly what size lost; errno in the documented
+// set; EAGAIN only while a delete/move of the slot was in flight; ENOENT only while the GPA was
+// uncovered; EINTR only when signalled.
+std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w);
+
+}  // namespace kvmrace

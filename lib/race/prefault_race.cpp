@@ -1,0 +1,271 @@
+// KVM_PRE_FAULT_MEMORY racing memslot changes: actors prefault, a mutator changes the slot, both
+// released together each iteration; every call is checked against the contract, the range must
+// prefault completely once the slot is back, and at the end the guest reads it all back.
+#include <barrier>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "guest/guest_vm.h"
+#include "kernel/version.h"
+#include "kvm/kvm_error.h"
+#include "kvm/stats.h"
+#include "payloads/memory.h"
+#include "race/prefault_contract.h"
+#include "race/race_config.h"
+#include "race/schedule.h"
+
+namespace kvmrace {
+
+namespace {
+
+constexpr uint64_t k2M = 2ull << 20;
+constexpr uint64_t kSlotBytes = 2 * k2M;
+constexpr uint64_t kBase = abi::kDataBase;
+constexpr KernelVersion kEagainSince{6, 18, 0};
+
+struct Range {
+    uint64_t gpa, size;
+};
+
+class PrefaultRace {
+public:
+    PrefaultRace(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board)
+        : s_(s), cfg_(cfg), board_(board), sys_(cfg.device),
+          g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}) {
+        const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate : slot_backing(s.backing);
+        if (s.mutation == Mutation::DeleteSecond) {
+            slots_.push_back(&g_.add_slot({1, kBase, k2M, 0, b}));
+            slots_.push_back(&g_.add_slot({2, kBase + k2M, k2M, 0, b}));
+        } else {
+            slots_.push_back(&g_.add_slot({1, kBase, kSlotBytes, 0, b}));
+        }
+        mutated_ = slots_.back();
+        if (s.backing == RaceBacking::GuestMemfdPrivate) {
+            Errno e = g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
+            if (!e.ok()) throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value, "PRIVATE over the data range");
+        }
+        // Covered-move keeps [kBase, kBase + 2 MiB) inside the slot: prefault only that.
+        whole_ = s.mutation == Mutation::MoveCovering ? Range{kBase, k2M} : Range{kBase, kSlotBytes};
+        patterned_ = s.backing != RaceBacking::GuestMemfdPrivate && s.mutation != Mutation::PunchHole;
+        if (patterned_) fill_host_pattern();
+    }
+
+    void run() {
+        std::vector<std::thread> threads;
+        const bool concurrent = s_.mutation != Mutation::Recreate;
+        std::barrier sync(static_cast<std::ptrdiff_t>(s_.vcpus + (concurrent ? 1 : 0)));
+        for (unsigned i = 0; i < s_.vcpus; ++i) threads.emplace_back([&, i] { actor(i, sync, concurrent); });
+        if (concurrent) threads.emplace_back([&] { mutator(sync); });
+        for (auto& t : threads) t.join();
+        if (!violation_.empty()) throw std::runtime_error(violation_);
+        if (stopped_by_signal_) throw std::runtime_error("interrupted by the supervisor");
+        check_eagain_seen();
+        verify_mapped_and_readable();
+    }
+
+private:
+    void fill_host_pattern() {
+        for (Memslot* slot : slots_)
+            for (uint64_t off = 0; off < slot->size(); off += 8) {
+                uint64_t v = abi::pattern_word(slot->gpa() + off, cfg_.seed);
+                std::memcpy(slot->host() + off, &v, 8);
+            }
+    }
+
+    Range range_of(unsigned i) const {
+        if (!s_.disjoint_ranges || s_.vcpus == 1) return whole_;
+        uint64_t part = whole_.size / s_.vcpus;
+        return {whole_.gpa + i * part, part};
+    }
+
+    bool stop() const { return stop_.load() || (deadline_ns_ && monotonic_ns() > deadline_ns_); }
+
+    void violate(std::string what) {
+        std::lock_guard lock(mu_);
+        if (violation_.empty()) violation_ = std::move(what);
+        stop_ = true;
+    }
+
+    // Prefaults `r` until done. Mid-race, EAGAIN/ENOENT are retried (userspace's job since
+    // v6.18); after the race any failure breaks the contract by itself (no window overlaps).
+    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration) {
+        uint64_t gpa = r.gpa, size = r.size;
+        while (size > 0 && violation_.empty()) {
+            WindowProbe inv(invalidations_), abs(absences_);
+            PrefaultResult res;
+            {
+                InCall in(board_, slot, Call::PreFault);
+                res = v.pre_fault(gpa, size);
+            }
+            CallWindow w{inv.overlapped(), abs.overlapped(), board_.thread(slot).signalled.load() != 0};
+            board_.count(Counter::PrefaultCalls);
+            if (res.ret >= 0) board_.count(Counter::PrefaultOk);
+            else if (res.err == EAGAIN) board_.count(Counter::PrefaultEagain);
+            else if (res.err == ENOENT) board_.count(Counter::PrefaultEnoent);
+            else if (res.err == EINTR) board_.count(Counter::PrefaultEintr);
+            else board_.count(Counter::PrefaultOther);
+            if (std::string bad = check_prefault_call(res, w); !bad.empty()) {
+                violate(fmt::format("{} [{} iteration {}, vcpu {}]", bad, s_.name, iteration, v.id()));
+                return;
+            }
+            if (res.ret < 0 && res.err == EINTR) {
+                stopped_by_signal_ = true;
+                stop_ = true;
+                return;
+            }
+            gpa = res.gpa_after;
+            size = res.size_after;
+        }
+    }
+
+    void actor(unsigned i, std::barrier<>& sync, bool concurrent) {
+        unsigned slot = board_.join(fmt::format("prefault{}", i));
+        if (cfg_.pin) pin_to_cpu(i);
+        Schedule sched(cfg_.seed, i);
+        Vcpu& v = g_.vcpu(i);
+        for (uint64_t it = 0; it < cfg_.iterations; ++it) {
+            if (concurrent) {
+                sync.arrive_and_wait();  // start together with the mutator
+                if (!stop()) {
+                    sched.jitter(cfg_.jitter_us);
+                    prefault(slot, v, range_of(i), it);
+                }
+                sync.arrive_and_wait();  // the mutator has put the slot back
+            } else if (!stop()) {
+                prefault(slot, v, whole_, it);
+                recreate(slot);
+            }
+            if (!stop()) prefault(slot, v, range_of(i), it);  // must complete: nothing in flight
+            if (i == 0) board_.count(Counter::Iterations);
+            if (stop() && !concurrent) break;
+        }
+    }
+
+    void recreate(unsigned slot) {
+        InCall in(board_, slot, Call::SetMemoryRegion);
+        mutated_->remove();
+        mutated_->add();
+        board_.count(Counter::Mutations);
+    }
+
+    // One change and its undo, bracketed by the clocks the contract checker reads.
+    void mutate(unsigned slot) {
+        InCall in(board_, slot, s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
+        switch (s_.mutation) {
+            case Mutation::Delete:
+            case Mutation::DeleteSecond:
+                absences_.start();
+                invalidations_.start();
+                mutated_->remove();
+                invalidations_.finish();
+                mutated_->add();
+                absences_.finish();
+                break;
+            case Mutation::MoveAway:
+                absences_.start();
+                invalidations_.start();
+                mutated_->move(kBase + (1ull << 30));
+                mutated_->move(kBase);
+                invalidations_.finish();
+                absences_.finish();
+                break;
+            case Mutation::MoveCovering:
+                invalidations_.start();
+                mutated_->move(kBase - k2M);
+                mutated_->move(kBase);
+                invalidations_.finish();
+                break;
+            case Mutation::DirtyLogToggle:
+                mutated_->set_flags(uapi::kMemLogDirtyPages);
+                mutated_->set_flags(0);
+                break;
+            case Mutation::PunchHole: {
+                Errno e = mutated_->guest_memfd()->try_punch_hole(0, kSlotBytes);
+                if (!e.ok()) throw KvmError("fallocate(PUNCH_HOLE|KEEP_SIZE)", e.value, "guest_memfd range");
+                break;
+            }
+            case Mutation::Recreate:
+            case Mutation::Madvise:
+            case Mutation::Remap: break;
+        }
+        board_.count(Counter::Mutations);
+    }
+
+    void mutator(std::barrier<>& sync) {
+        unsigned slot = board_.join("mutator");
+        if (cfg_.pin) pin_to_cpu(s_.vcpus);
+        Schedule sched(cfg_.seed, 1000);
+        for (uint64_t it = 0; it < cfg_.iterations; ++it) {
+            sync.arrive_and_wait();
+            if (!stop()) {
+                sched.jitter(cfg_.jitter_us);
+                try {
+                    mutate(slot);
+                } catch (const std::exception& e) {
+                    violate(e.what());
+                }
+            }
+            sync.arrive_and_wait();
+        }
+    }
+
+    void check_eagain_seen() {
+        KernelVersion k = KernelVersion::running();
+        if (!invalidates_slot(s_.mutation) || k < kEagainSince) return;
+        if (board_.counter(Counter::PrefaultEagain) == 0)
+            throw std::runtime_error(fmt::format(
+                "the race window was never hit: 0 EAGAIN in {} iterations on {} (>= {} answers EAGAIN "
+                "when a deleted/moved slot meets a prefault)", board_.counter(Counter::Iterations), k.str(),
+                kEagainSince.str()));
+    }
+
+    // After the race: the whole range is mapped (stats grew) and the guest reads it correctly.
+    void verify_mapped_and_readable() {
+        Stats stats(g_.vm().stats_fd());
+        unsigned slot = board_.join("verifier");
+        prefault(slot, g_.vcpu(0), whole_, cfg_.iterations);
+        if (!violation_.empty()) throw std::runtime_error(violation_);
+        uint64_t mapped = stats.read("pages_4k").value_or(0) * 4096 + stats.read("pages_2m").value_or(0) * k2M +
+                          stats.read("pages_1g").value_or(0) * (1ull << 30);
+        if (mapped < whole_.size)
+            throw std::runtime_error(fmt::format("after a complete prefault KVM maps only {:#x} bytes (pages_4k/2m/1g) "
+                                                 "for a {:#x}-byte range", mapped, whole_.size));
+        InCall in(board_, slot, Call::Run);
+        if (patterned_) {
+            g_.start(0, {payload::memory::kVerify, whole_.gpa, whole_.size, cfg_.seed});
+            g_.run_to_done(0);
+        } else {
+            g_.start(0, {payload::memory::kReadAll, whole_.gpa, whole_.size, 0});
+            uint64_t x = g_.run_to_done(0);
+            if (x != 0) throw std::runtime_error(fmt::format("fresh guest_memfd pages are not zero (xor {:#x})", x));
+        }
+    }
+
+    const Scenario& s_;
+    const RaceConfig& cfg_;
+    ProgressBoard& board_;
+    System sys_;
+    GuestVm g_;
+    std::vector<Memslot*> slots_;
+    Memslot* mutated_ = nullptr;
+    Range whole_{};
+    bool patterned_ = false;
+    OperationClock invalidations_, absences_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> stopped_by_signal_{false};
+    uint64_t deadline_ns_ = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
+    std::mutex mu_;
+    std::string violation_;
+};
+
+}  // namespace
+
+void run_prefault_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board) {
+    PrefaultRace(s, cfg, board).run();
+}
+
+}  // namespace kvmrace

@@ -1,0 +1,172 @@
+// KVM_RUN racing memslot changes and mmu-notifier invalidations: each vCPU fills and verifies its
+// own part of one slot at CPL3 while a mutator changes the slot or its host memory. KVM must keep
+// its in-kernel retry working: no hang, MMIO exits only while the slot is gone (and only inside
+// it), and no word the guest wrote may be lost.
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "guest/guest_vm.h"
+#include "guest/ucall.h"
+#include "kvm/kvm_error.h"
+#include "payloads/memory.h"
+#include "race/race_config.h"
+#include "race/schedule.h"
+
+namespace kvmrace {
+
+namespace {
+
+constexpr uint64_t kPartBytes = 16 * abi::kPageSize;
+constexpr uint64_t kBase = abi::kDataBase;
+
+class RunRace {
+public:
+    RunRace(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board)
+        : s_(s), cfg_(cfg), board_(board), sys_(cfg.device),
+          g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}),
+          slot_(g_.add_slot({1, kBase, kPartBytes * s.vcpus, 0, slot_backing(s.backing)})) {}
+
+    void run() {
+        std::vector<std::thread> threads;
+        for (unsigned i = 0; i < s_.vcpus; ++i) {
+            g_.system_object<abi::LoopControl>(control(i))->stop = 0;
+            g_.start(i, {payload::memory::kChurn, kBase + i * kPartBytes, kPartBytes, control(i)});
+            threads.emplace_back([this, i] { vcpu_loop(i); });
+        }
+        mutator();
+        for (auto& t : threads) t.join();
+        if (!failure_.empty()) throw std::runtime_error(failure_);
+        for (unsigned i = 0; i < s_.vcpus; ++i) check_last_pass(i);
+    }
+
+private:
+    static uint64_t control(unsigned i) { return abi::kScratchBase + i * 64; }
+    bool slot_can_vanish() const { return s_.mutation == Mutation::Delete || s_.mutation == Mutation::MoveAway; }
+
+    void fail(std::string what) {
+        std::lock_guard lock(mu_);
+        if (failure_.empty()) failure_ = std::move(what);
+        stop_ = true;
+    }
+
+    void vcpu_loop(unsigned i) {
+        unsigned slot = board_.join(fmt::format("vcpu{}", i));
+        if (cfg_.pin) pin_to_cpu(i);
+        for (;;) {
+            GuestExit e{};
+            Errno err;
+            {
+                InCall in(board_, slot, Call::Run);
+                err = g_.try_run(i, e);
+            }
+            board_.count(Counter::RunExits);
+            if (err == EINTR && board_.thread(slot).signalled.load()) return fail("interrupted by the supervisor");
+            if (!err.ok()) return fail(fmt::format("KVM_RUN on vcpu {}: {}", i, err.describe()));
+            if (e.reason == ExitReason::Mmio) {
+                kvm_run& run = g_.vcpu(i).run_state();
+                uint64_t gpa = run.mmio.phys_addr;
+                if (!slot_can_vanish())
+                    return fail(fmt::format("MMIO exit while the slot is present ({}): {}", mutation_name(s_.mutation),
+                                            g_.describe_exit(i)));
+                if (gpa < kBase || gpa + run.mmio.len > kBase + slot_.size())
+                    return fail("MMIO exit outside the mutated slot: " + g_.describe_exit(i));
+                // The slot is gone: serve the access from its memory, as a VMM would.
+                uint8_t* host = slot_.host() + (gpa - kBase);
+                if (run.mmio.is_write) std::memcpy(host, run.mmio.data, run.mmio.len);
+                else std::memcpy(run.mmio.data, host, run.mmio.len);
+                board_.count(Counter::MmioExits);
+            } else if (e.is(abi::UcallCmd::Sync)) {
+                board_.count(Counter::GuestPasses);
+                last_pass_[i] = e.ucall->args[0];
+            } else if (e.is(abi::UcallCmd::Done)) {
+                last_pass_[i] = e.ucall->args[0];
+                return;
+            } else {
+                return fail(fmt::format("vcpu {}: {}", i, e.ucall ? describe(*e.ucall) : "unexpected exit " + g_.describe_exit(i)));
+            }
+        }
+    }
+
+    void mutate(unsigned slot) {
+        switch (s_.mutation) {
+            case Mutation::Delete: {
+                InCall in(board_, slot, Call::SetMemoryRegion);
+                slot_.remove();
+                slot_.add();
+                break;
+            }
+            case Mutation::MoveAway: {
+                InCall in(board_, slot, Call::SetMemoryRegion);
+                slot_.move(kBase + (1ull << 30));
+                slot_.move(kBase);
+                break;
+            }
+            case Mutation::Madvise: {
+                InCall in(board_, slot, Call::Madvise);
+                if (Errno e = slot_.try_madvise_dontneed(); !e.ok()) throw KvmError("madvise(MADV_DONTNEED)", e.value, "");
+                break;
+            }
+            case Mutation::Remap: {
+                InCall in(board_, slot, Call::Remap);
+                if (Errno e = slot_.try_remap(); !e.ok()) throw KvmError("mmap(MAP_FIXED)", e.value, "");
+                break;
+            }
+            default: throw std::logic_error("mutation not supported with KVM_RUN");
+        }
+        board_.count(Counter::Mutations);
+    }
+
+    void mutator() {
+        unsigned slot = board_.join("mutator");
+        if (cfg_.pin) pin_to_cpu(s_.vcpus);
+        Schedule sched(cfg_.seed, 1000);
+        const uint64_t deadline = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
+        for (uint64_t it = 0; it < cfg_.iterations && !stop_; ++it) {
+            if (deadline && monotonic_ns() > deadline) break;
+            sched.jitter(cfg_.jitter_us);
+            try {
+                mutate(slot);
+            } catch (const std::exception& e) {
+                fail(e.what());
+            }
+            board_.count(Counter::Iterations);
+        }
+        for (unsigned i = 0; i < s_.vcpus; ++i)
+            __atomic_store_n(&g_.system_object<abi::LoopControl>(control(i))->stop, 1, __ATOMIC_RELEASE);
+    }
+
+    // The last pass filled the vCPU's part with seed == pass number and verified it.
+    void check_last_pass(unsigned i) {
+        if (last_pass_[i] == 0) throw std::runtime_error(fmt::format("vcpu {} never completed a pass", i));
+        for (uint64_t off = 0; off < kPartBytes; off += 8) {
+            uint64_t gpa = kBase + i * kPartBytes + off, v;
+            std::memcpy(&v, slot_.host() + i * kPartBytes + off, 8);
+            if (v != abi::pattern_word(gpa, last_pass_[i]))
+                throw std::runtime_error(fmt::format("data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
+                                                     gpa, v, last_pass_[i], abi::pattern_word(gpa, last_pass_[i])));
+        }
+    }
+
+    const Scenario& s_;
+    const RaceConfig& cfg_;
+    ProgressBoard& board_;
+    System sys_;
+    GuestVm g_;
+    Memslot& slot_;
+    std::atomic<bool> stop_{false};
+    uint64_t last_pass_[abi::kMaxVcpus] = {};
+    std::mutex mu_;
+    std::string failure_;
+};
+
+}  // namespace
+
+void run_kvm_run_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board) {
+    RunRace(s, cfg, board).run();
+}
+
+}  // namespace kvmrace

@@ -1,0 +1,106 @@
+#include "race/scenario.h"
+
+#include <array>
+
+namespace kvmrace {
+
+namespace {
+
+using enum Actor;
+using enum Mutation;
+using enum RaceBacking;
+constexpr auto kDefault = uapi::VmType::Default;
+constexpr auto kSwProtected = uapi::VmType::SwProtected;
+
+constexpr std::array kCatalog{
+    Scenario{"PrefaultVsDelete_Anon", Prefault, Delete, kDefault, Anonymous, 1, false,
+             "KVM_PRE_FAULT_MEMORY vs delete + re-create of the slot being prefaulted"},
+    Scenario{"PrefaultVsDelete_Thp", Prefault, Delete, kDefault, Thp, 1, false,
+             "same, THP-backed slot (2 MiB mappings)"},
+    Scenario{"PrefaultVsDelete_GmemShared", Prefault, Delete, kDefault, GuestMemfdShared, 1, false,
+             "same, guest_memfd (MMAP|INIT_SHARED) slot"},
+    Scenario{"PrefaultVsDelete_GmemPrivate", Prefault, Delete, kSwProtected, GuestMemfdPrivate, 1, false,
+             "same, SW_PROTECTED VM, private guest_memfd memory"},
+    Scenario{"PrefaultVsMoveAway_Anon", Prefault, MoveAway, kDefault, Anonymous, 1, false,
+             "prefault vs moving the slot away from the GPA and back"},
+    Scenario{"PrefaultVsMoveAway_Thp", Prefault, MoveAway, kDefault, Thp, 1, false,
+             "same, THP-backed slot"},
+    Scenario{"PrefaultVsMoveCovering_Anon", Prefault, MoveCovering, kDefault, Anonymous, 1, false,
+             "prefault vs a move whose new range still covers the GPA (ENOENT would be wrong)"},
+    Scenario{"PrefaultVsMoveCovering_Thp", Prefault, MoveCovering, kDefault, Thp, 1, false,
+             "same, THP-backed slot"},
+    Scenario{"PrefaultVsDirtyLogToggle_Anon", Prefault, DirtyLogToggle, kDefault, Anonymous, 1, false,
+             "prefault vs dirty-log flag toggles (no EAGAIN allowed: nothing is invalidated)"},
+    Scenario{"PrefaultVsPunchHole_GmemShared", Prefault, PunchHole, kDefault, GuestMemfdShared, 1, false,
+             "prefault vs PUNCH_HOLE of the guest_memfd range"},
+    Scenario{"PrefaultVsPunchHole_GmemPrivate", Prefault, PunchHole, kSwProtected, GuestMemfdPrivate, 1, false,
+             "same, private guest_memfd memory"},
+    Scenario{"PrefaultSpanningTwoSlotsVsDelete_Anon", Prefault, DeleteSecond, kDefault, Anonymous, 1, false,
+             "prefault of a range spanning two slots while the second goes away"},
+    Scenario{"PrefaultFourVcpusOverlappingVsDelete_Anon", Prefault, Delete, kDefault, Anonymous, 4, false,
+             "four vCPUs prefault the same range while the slot is deleted and re-created"},
+    Scenario{"PrefaultFourVcpusDisjointVsMoveAway_Anon", Prefault, MoveAway, kDefault, Anonymous, 4, true,
+             "four vCPUs prefault their own quarter while the slot moves away and back"},
+    Scenario{"PrefaultAfterRecreate_Anon", Prefault, Recreate, kDefault, Anonymous, 1, false,
+             "prefault after the slot was deleted and re-created must complete (obsolete roots)"},
+    Scenario{"PrefaultAfterRecreate_GmemShared", Prefault, Recreate, kDefault, GuestMemfdShared, 1, false,
+             "same, guest_memfd slot"},
+    Scenario{"RunVsDelete_Anon", Run, Delete, kDefault, Anonymous, 2, true,
+             "two vCPUs fill+verify their part of the slot while it is deleted and re-created"},
+    Scenario{"RunVsDelete_Thp", Run, Delete, kDefault, Thp, 2, true, "same, THP-backed slot"},
+    Scenario{"RunVsDelete_GmemShared", Run, Delete, kDefault, GuestMemfdShared, 2, true,
+             "same, guest_memfd slot"},
+    Scenario{"RunVsMoveAway_Anon", Run, MoveAway, kDefault, Anonymous, 2, true,
+             "two vCPUs fill+verify while the slot moves away and back"},
+    Scenario{"RunVsMadvise_MemfdShared", Run, Madvise, kDefault, MemfdShared, 2, true,
+             "two vCPUs fill+verify while the host memory is MADV_DONTNEEDed (mmu notifier)"},
+    Scenario{"RunVsRemap_MemfdShared", Run, Remap, kDefault, MemfdShared, 2, true,
+             "two vCPUs fill+verify while the host memory is re-mmapped in place (mmu notifier)"},
+};
+
+}  // namespace
+
+std::span<const Scenario> scenario_catalog() { return kCatalog; }
+
+std::string_view mutation_name(Mutation m) {
+    switch (m) {
+        case Delete: return "delete";
+        case MoveAway: return "move-away";
+        case MoveCovering: return "move-covering";
+        case DirtyLogToggle: return "dirty-log-toggle";
+        case PunchHole: return "punch-hole";
+        case DeleteSecond: return "delete-second-slot";
+        case Recreate: return "recreate";
+        case Madvise: return "madvise";
+        case Remap: return "remap";
+    }
+    return "?";
+}
+
+std::string_view backing_name(RaceBacking b) {
+    switch (b) {
+        case Anonymous: return "anon";
+        case Thp: return "thp";
+        case GuestMemfdShared: return "gmem-shared";
+        case GuestMemfdPrivate: return "gmem-private";
+        case MemfdShared: return "memfd-shared";
+    }
+    return "?";
+}
+
+Backing slot_backing(RaceBacking b) {
+    switch (b) {
+        case Anonymous: return Backing::Anonymous;
+        case Thp: return Backing::Thp;
+        case GuestMemfdShared: return Backing::GuestMemfdShared;
+        case GuestMemfdPrivate: return Backing::Anonymous;  // shared half; private is the gmem
+        case MemfdShared: return Backing::MemfdShared;
+    }
+    return Backing::Anonymous;
+}
+
+bool invalidates_slot(Mutation m) {
+    return m == Delete || m == MoveAway || m == MoveCovering || m == DeleteSecond;
+}
+
+}  // namespace kvmrace

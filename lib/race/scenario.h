@@ -1,0 +1,51 @@
+// A race scenario: which ioctl races (the actor) against which change (the mutation), on which
+// VM type and backing, with how many vCPUs. The catalog is the list `kvmrace --list` shows.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "kvm/memslot.h"
+#include "kvm/uapi.h"
+
+namespace kvmrace {
+
+enum class Actor { Prefault, Run };
+
+enum class Mutation {
+    Delete,          // delete the slot, re-create it
+    MoveAway,        // move the slot 1 GiB up, move it back
+    MoveCovering,    // move the slot 2 MiB down: its new range still covers the prefaulted GPAs
+    DirtyLogToggle,  // KVM_MEM_LOG_DIRTY_PAGES on, off (flags only: no invalidation)
+    PunchHole,       // fallocate(PUNCH_HOLE) of the guest_memfd range
+    DeleteSecond,    // two adjacent slots, the range spans both; delete/re-create the second
+    Recreate,        // no concurrency: prefault, delete + re-create, prefault again
+    Madvise,         // MADV_DONTNEED on the host memory (mmu notifier, data kept: shared memfd)
+    Remap,           // mmap(MAP_FIXED) over the host memory (mmu notifier, data kept)
+};
+
+enum class RaceBacking { Anonymous, Thp, GuestMemfdShared, GuestMemfdPrivate, MemfdShared };
+
+struct Scenario {
+    std::string_view name;  // unique, GoogleTest-safe
+    Actor actor;
+    Mutation mutation;
+    uapi::VmType vm_type;
+    RaceBacking backing;
+    unsigned vcpus;
+    bool disjoint_ranges;  // multi-vCPU prefault: each vCPU its own part (else all overlap)
+    std::string_view description;
+};
+
+std::span<const Scenario> scenario_catalog();
+std::string_view mutation_name(Mutation m);
+std::string_view backing_name(RaceBacking b);
+// The memslot backing a RaceBacking uses for its host side (private guest_memfd has none).
+Backing slot_backing(RaceBacking b);
+
+// Mutations that delete or move the slot: the only ones for which KVM_PRE_FAULT_MEMORY may
+// answer EAGAIN (v6.18+), and which a v6.18+ kernel must answer with EAGAIN at least once.
+bool invalidates_slot(Mutation m);
+
+}  // namespace kvmrace

@@ -1,0 +1,68 @@
+// Every scenario of the race catalog, each in its own supervised child: PASS, FAIL (contract
+// broken), HANG (no progress: evidence and recovery attached) or SKIP (what this kernel lacks).
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "cli/run_context.h"
+#include "race/race_config.h"
+#include "watchdog/supervisor.h"
+
+namespace kvmrace::test {
+namespace {
+
+class KvmRace : public testing::TestWithParam<Scenario> {};
+
+RaceConfig config_for(const Scenario& s) {
+    const RunContext& ctx = run_context();
+    RaceConfig cfg;
+    cfg.device = ctx.options.device;
+    cfg.iterations = s.actor == Actor::Prefault ? ctx.iterations(200, 2000) : ctx.iterations(1000, 20000);
+    cfg.duration_s = ctx.options.duration_s;
+    cfg.seed = ctx.seed;
+    cfg.jitter_us = ctx.options.jitter_us;
+    cfg.pin = ctx.options.pin;
+    return cfg;
+}
+
+std::string hang_report(const SupervisedRun& r, double timeout) {
+    std::string s = fmt::format("HANG: no progress for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_detect_s, timeout);
+    s += format_evidence(r.evidence);
+    s += "recovery: " + r.recovery + "\n";
+    for (const auto& line : r.kernel_log) s += "kernel: " + line + "\n";
+    return s;
+}
+
+TEST_P(KvmRace, Verdict) {
+    const Scenario& s = GetParam();
+    const RunContext& ctx = run_context();
+    if (!ctx.device_status.ok()) GTEST_SKIP() << ctx.device_skip_reason();
+    const RaceConfig cfg = config_for(s);
+    SupervisorOptions opt;
+    opt.hang_timeout = std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
+    SupervisedRun r = supervise([&](ProgressBoard& b) { run_scenario(s, cfg, b); }, opt);
+
+    RecordProperty("verdict", std::string(verdict_name(r.verdict)));
+    RecordProperty("seed", std::to_string(cfg.seed));
+    for (const auto& [name, value] : r.counters)
+        if (value) RecordProperty(name, std::to_string(value));
+    uint64_t iterations = r.counters["iterations"];
+    if (iterations && r.duration_s > 0)
+        RecordProperty("iterations_per_s", std::to_string(static_cast<uint64_t>(iterations / r.duration_s)));
+    switch (r.verdict) {
+        case Verdict::Pass: break;
+        case Verdict::Skip: GTEST_SKIP() << r.message;
+        case Verdict::Fail: {
+            std::string log;
+            for (const auto& line : r.kernel_log) log += "\nkernel: " + line;
+            FAIL() << "FAIL: " << r.message << log << "\nseed " << cfg.seed;
+        }
+        case Verdict::Hang: FAIL() << hang_report(r, ctx.options.hang_timeout_s) << "seed " << cfg.seed;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(, KvmRace, testing::ValuesIn(scenario_catalog().begin(), scenario_catalog().end()),
+                         [](const testing::TestParamInfo<Scenario>& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace kvmrace::test
