@@ -17,6 +17,7 @@
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
 #include "report/caps_table.h"
+#include "report/json_report.h"
 #include "report/result_printer.h"
 #include "report/tally.h"
 #include "report/test_deadline.h"
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
     // Owned by us, not GoogleTest: its watcher thread must stop before main returns.
     TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
     listeners.Append(&deadline);
+    if (!o.json_path.empty()) listeners.Append(new JsonReport(o.json_path, ctx.seed));
     int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
     spdlog::debug("gtest returned {}", gtest_status);
     listeners.Release(&deadline);

@@ -46,6 +46,7 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --duration=S        race scenarios: stop each one after S seconds (default: iterations only)
   --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
   --no-pin            race scenarios: do not pin racing threads to CPUs
+  --json=FILE         write the full record of the run as JSON
   --caps              print the capability table and exit
   --list              list the selected tests and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -124,6 +125,10 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             auto v = take_value();
             if (!v || v->empty()) return fail("kvmrace: --filter needs a pattern");
             o.filter = std::string(*v);
+        } else if (key == "--json") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --json needs a file name");
+            o.json_path = std::string(*v);
         } else if (key == "--device") {
             auto v = take_value();
             if (!v || v->empty()) return fail("kvmrace: --device needs a path");

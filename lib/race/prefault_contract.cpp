@@ -22,13 +22,16 @@ std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w) {
             if (!w.invalidation_overlapped) return "EAGAIN with no delete/move of the slot in flight: " + call();
             return "";
         case ENOENT:
+            if (w.private_gpa) return "ENOENT for a private GPA (no memslot must be EFAULT): " + call();
             if (!w.absence_overlapped) return "ENOENT while a slot covered the GPA: " + call();
             return "";
         case EINTR:
             if (!w.signalled) return "EINTR without a signal: " + call();
             return "";
-        case EINVAL:
         case EFAULT:
+            if (w.private_gpa && w.absence_overlapped) return "";
+            return "EFAULT for a valid, backed range: " + call();
+        case EINVAL:
         case EIO:
         case EOPNOTSUPP: return "documented but unexpected errno for a valid, backed range: " + call();
         default: return "errno outside the documented set: " + call();

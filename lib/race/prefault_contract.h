@@ -24,6 +24,7 @@ struct CallWindow {
     bool invalidation_overlapped;  // a delete/move ioctl overlapped the call
     bool absence_overlapped;       // the GPA was (or may have been) uncovered during the call
     bool signalled;                // we signalled this thread (recovery)
+    bool private_gpa = false;      // the range is private: no memslot means EFAULT, not ENOENT
 };
 
 // Reads a clock before and after a call: an operation overlapped iff one started before the
@@ -41,7 +42,8 @@ private:
 // "" when the call kept the contract, else what it broke:
 // (size shrank) XOR (ret < 0); gpa advanced by exactly what size lost; errno in the documented
 // set; EAGAIN only while a delete/move of the slot was in flight; ENOENT only while the GPA was
-// uncovered; EINTR only when signalled.
+// uncovered (for a private GPA KVM answers EFAULT there instead: it cannot emulate MMIO on
+// private memory); EINTR only when signalled.
 std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w);
 
 }  // namespace kvmrace

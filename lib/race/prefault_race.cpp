@@ -101,11 +101,12 @@ private:
                 InCall in(board_, slot, Call::PreFault);
                 res = v.pre_fault(gpa, size);
             }
-            CallWindow w{inv.overlapped(), abs.overlapped(), board_.thread(slot).signalled.load() != 0};
+            CallWindow w{inv.overlapped(), abs.overlapped(), board_.thread(slot).signalled.load() != 0,
+                         s_.backing == RaceBacking::GuestMemfdPrivate};
             board_.count(Counter::PrefaultCalls);
             if (res.ret >= 0) board_.count(Counter::PrefaultOk);
             else if (res.err == EAGAIN) board_.count(Counter::PrefaultEagain);
-            else if (res.err == ENOENT) board_.count(Counter::PrefaultEnoent);
+            else if (res.err == ENOENT || res.err == EFAULT) board_.count(Counter::PrefaultEnoent);
             else if (res.err == EINTR) board_.count(Counter::PrefaultEintr);
             else board_.count(Counter::PrefaultOther);
             if (std::string bad = check_prefault_call(res, w); !bad.empty()) {

@@ -125,8 +125,10 @@ private:
         if (cfg_.pin) pin_to_cpu(s_.vcpus);
         Schedule sched(cfg_.seed, 1000);
         const uint64_t deadline = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
-        for (uint64_t it = 0; it < cfg_.iterations && !stop_; ++it) {
-            if (deadline && monotonic_ns() > deadline) break;
+        // Iterations, then on until every vCPU finished a pass under the mutations (a fast mutator
+        // could otherwise end before a slow guest began).
+        for (uint64_t it = 0; !stop_ && (it < cfg_.iterations || !all_passed()); ++it) {
+            if (deadline && monotonic_ns() > deadline && all_passed()) break;
             sched.jitter(cfg_.jitter_us);
             try {
                 mutate(slot);
@@ -139,15 +141,22 @@ private:
             __atomic_store_n(&g_.system_object<abi::LoopControl>(control(i))->stop, 1, __ATOMIC_RELEASE);
     }
 
+    bool all_passed() const {
+        for (unsigned i = 0; i < s_.vcpus; ++i)
+            if (last_pass_[i].load() == 0) return false;
+        return true;
+    }
+
     // The last pass filled the vCPU's part with seed == pass number and verified it.
     void check_last_pass(unsigned i) {
-        if (last_pass_[i] == 0) throw std::runtime_error(fmt::format("vcpu {} never completed a pass", i));
+        const uint64_t pass = last_pass_[i].load();
+        if (pass == 0) throw std::runtime_error(fmt::format("vcpu {} never completed a pass", i));
         for (uint64_t off = 0; off < kPartBytes; off += 8) {
             uint64_t gpa = kBase + i * kPartBytes + off, v;
             std::memcpy(&v, slot_.host() + i * kPartBytes + off, 8);
-            if (v != abi::pattern_word(gpa, last_pass_[i]))
+            if (v != abi::pattern_word(gpa, pass))
                 throw std::runtime_error(fmt::format("data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
-                                                     gpa, v, last_pass_[i], abi::pattern_word(gpa, last_pass_[i])));
+                                                     gpa, v, pass, abi::pattern_word(gpa, pass)));
         }
     }
 
@@ -158,7 +167,7 @@ private:
     GuestVm g_;
     Memslot& slot_;
     std::atomic<bool> stop_{false};
-    uint64_t last_pass_[abi::kMaxVcpus] = {};
+    std::atomic<uint64_t> last_pass_[abi::kMaxVcpus] = {};
     std::mutex mu_;
     std::string failure_;
 };
