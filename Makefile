@@ -7,7 +7,7 @@ DESTDIR  ?=
 
 meson_sanitize = $(if $(SANITIZE),-Db_sanitize=$(SANITIZE) -Db_lundef=false,)
 
-.PHONY: all deps build run check asan tsan install format tidy clean
+.PHONY: all deps build run check errata asan tsan install format tidy clean
 
 all: build
 
@@ -25,15 +25,20 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/kvmrace $(ARGS)
 
-# The project's own tests: harness unit tests plus the KVM suite in quick mode.
+# The project's own tests: harness unit tests plus the KVM suite in quick mode on this host, then
+# the race suites inside QEMU on every kernel in $(KVMRACE_KERNELS) (scripts/check).
 check: build
-	$(BUILD)/kvmrace --all --quick $(ARGS)
+	scripts/check $(BUILD) -- $(ARGS)
 
 asan:
 	$(MAKE) check BUILD=build-asan SANITIZE=address,undefined
 
 tsan:
 	$(MAKE) check BUILD=build-tsan SANITIZE=thread
+
+# Known kernel bugs against the running kernel.
+errata: build
+	$(BUILD)/kvmrace --errata
 
 install: build
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --quiet

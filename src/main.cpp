@@ -14,6 +14,7 @@
 #include "cli/options.h"
 #include "cli/run_context.h"
 #include "cli/test_filter.h"
+#include "kernel/errata.h"
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
 #include "report/caps_table.h"
@@ -72,6 +73,10 @@ int main(int argc, char** argv) {
         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
     set_run_context(ctx);
 
+    if (o.errata) {
+        std::fputs(errata_table(KernelVersion::running()).c_str(), stdout);
+        return 0;
+    }
     if (o.caps) {
         if (!ctx.device_status.ok()) {
             std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());

@@ -47,6 +47,9 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
   --no-pin            race scenarios: do not pin racing threads to CPUs
   --json=FILE         write the full record of the run as JSON
+  --force             run scenarios that a known bug of this kernel would livelock
+  --expect-errata     with --force: a known bug's HANG/FAIL counts as caught (XFAIL, passes)
+  --errata            print the known kernel bugs against the running kernel and exit
   --caps              print the capability table and exit
   --list              list the selected tests and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -108,6 +111,16 @@ ParseResult parse_options(std::span<const std::string_view> args) {
         } else if (key == "--list") {
             if (!no_value()) return r;
             o.list = true;
+        } else if (key == "--errata") {
+            if (!no_value()) return r;
+            o.errata = true;
+        } else if (key == "--force") {
+            if (!no_value()) return r;
+            o.force = true;
+        } else if (key == "--expect-errata") {
+            if (!no_value()) return r;
+            o.expect_errata = true;
+            o.force = true;
         } else if (key == "--quick") {
             if (!no_value()) return r;
             o.quick = true;

@@ -17,6 +17,9 @@ struct Options {
     bool version = false;
     bool caps = false;
     bool list = false;
+    bool errata = false;         // --errata: print the errata table and exit
+    bool force = false;          // run scenarios a known bug of this kernel would livelock
+    bool expect_errata = false;  // a known bug's HANG/FAIL is expected (XFAIL): for vm-run checks
     bool quick = false;
     Selection selection = Selection::Kvm;
     int verbosity = 0;  // -q: -1, -v: +1 per v

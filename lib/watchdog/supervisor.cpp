@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -119,12 +120,22 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         drain_splats(klog, out.kernel_log);
         uint64_t last = board->last_progress_ns();
         if (last == 0) last = start;  // the child has not reached its first call yet
-        uint64_t now = monotonic_ns();
-        if (now - last < uint64_t(opt.hang_timeout.count()) * 1'000'000) continue;
+        const uint64_t now = monotonic_ns();
+        const uint64_t timeout_ns = uint64_t(opt.hang_timeout.count()) * 1'000'000;
+        // Two ways to be stuck: nobody progresses, or one thread never leaves a call while the
+        // others keep looping (e.g. retrying EAGAIN against a deleter that never finishes).
+        uint64_t oldest_call = now;
+        for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i) {
+            const auto& t = board->thread(i);
+            if (t.call.load() != static_cast<uint32_t>(Call::None)) oldest_call = std::min(oldest_call, t.call_started_ns.load());
+        }
+        const uint64_t idle = now - last, in_call = now - oldest_call;
+        if (idle < timeout_ns && in_call < timeout_ns) continue;
 
         // HANG: evidence before anything changes it.
         hung = true;
-        out.hang_detect_s = double(now - last) / 1e9;
+        out.hang_detect_s = double(std::max(idle, in_call)) / 1e9;
+        out.hang_kind = idle >= timeout_ns ? "no progress" : "a thread stuck in one call while others loop";
         out.evidence = collect_evidence(pid, board);
         // Recovery: signal the threads stuck in the racing ioctls (KVM checks signal_pending).
         std::vector<std::string> steps;
@@ -142,12 +153,16 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         if (steps.empty()) steps.push_back("no thread inside a racing ioctl to signal");
         // Did every stuck call return?
         const uint64_t signalled_at = monotonic_ns();
-        bool all_out = false;
-        while (monotonic_ns() - signalled_at < uint64_t(opt.recovery_bound.count()) * 1'000'000) {
-            all_out = true;
+        auto none_in_call = [&] {
             for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i)
-                if (board->thread(i).call.load() != static_cast<uint32_t>(Call::None)) all_out = false;
-            if (all_out || waiter.wait(opt.tick)) break;
+                if (board->thread(i).call.load() != static_cast<uint32_t>(Call::None)) return false;
+            return true;
+        };
+        bool all_out = none_in_call();
+        while (!all_out && monotonic_ns() - signalled_at < uint64_t(opt.recovery_bound.count()) * 1'000'000) {
+            bool exited = waiter.wait(opt.tick);
+            all_out = none_in_call();  // re-read: the child may have finished during the wait
+            if (exited) break;
         }
         uint64_t finished_after = 0;
         for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i)

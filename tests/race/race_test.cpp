@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/run_context.h"
+#include "kernel/errata.h"
 #include "race/race_config.h"
 #include "watchdog/supervisor.h"
 
@@ -26,7 +27,7 @@ RaceConfig config_for(const Scenario& s) {
 }
 
 std::string hang_report(const SupervisedRun& r, double timeout) {
-    std::string s = fmt::format("HANG: no progress for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_detect_s, timeout);
+    std::string s = fmt::format("HANG: {} for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_kind, r.hang_detect_s, timeout);
     s += format_evidence(r.evidence);
     s += "recovery: " + r.recovery + "\n";
     for (const auto& line : r.kernel_log) s += "kernel: " + line + "\n";
@@ -37,6 +38,8 @@ TEST_P(KvmRace, Verdict) {
     const Scenario& s = GetParam();
     const RunContext& ctx = run_context();
     if (!ctx.device_status.ok()) GTEST_SKIP() << ctx.device_skip_reason();
+    const auto known_bug = erratum_for(s.name, KernelVersion::running());
+    if (known_bug && !ctx.options.force) GTEST_SKIP() << skip_reason(*known_bug);
     const RaceConfig cfg = config_for(s);
     SupervisorOptions opt;
     opt.hang_timeout = std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
@@ -49,6 +52,12 @@ TEST_P(KvmRace, Verdict) {
     uint64_t iterations = r.counters["iterations"];
     if (iterations && r.duration_s > 0)
         RecordProperty("iterations_per_s", std::to_string(static_cast<uint64_t>(iterations / r.duration_s)));
+    if (known_bug && ctx.options.expect_errata) {
+        // Checking the checker on a kernel with a known bug: catching it is the expected result.
+        bool caught = r.verdict == Verdict::Hang || r.verdict == Verdict::Fail;
+        RecordProperty("expected", fmt::format("{} {}", known_bug->id, caught ? "caught (XFAIL)" : "not triggered"));
+        if (caught) return;
+    }
     switch (r.verdict) {
         case Verdict::Pass: break;
         case Verdict::Skip: GTEST_SKIP() << r.message;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "watchdog/kernel_log.h"
 #include "watchdog/supervisor.h"
@@ -108,6 +109,27 @@ TEST(UnitWatchdog, StoppedChildIsHangAndKilled) {
     EXPECT_EQ(t->state, 'T');
     EXPECT_FALSE(r.unkillable);
     EXPECT_NE(r.recovery.find("child killed"), std::string::npos) << r.recovery;
+}
+
+TEST(UnitWatchdog, ThreadStuckInOneCallIsHangEvenWhileOthersProgress) {
+    SupervisedRun r = supervise(
+        [](ProgressBoard& b) {
+            std::thread busy([&b] {
+                unsigned me = b.join("looper");
+                for (;;) InCall c(b, me, Call::Other);  // endless short calls: "progress"
+            });
+            busy.detach();
+            unsigned me = b.join("stuck");
+            InCall in(b, me, Call::SetMemoryRegion);
+            for (;;) ::pause();
+        },
+        fast());
+    ASSERT_EQ(r.verdict, Verdict::Hang);
+    EXPECT_EQ(r.hang_kind, "a thread stuck in one call while others loop");
+    EXPECT_LT(r.hang_detect_s, 1.5);
+    const ThreadEvidence* t = find_role(r, "stuck");
+    ASSERT_NE(t, nullptr) << format_evidence(r.evidence);
+    EXPECT_EQ(t->in_call, "KVM_SET_USER_MEMORY_REGION2");
 }
 
 TEST(UnitWatchdog, ChildThatNeverReportsProgressIsHang) {
