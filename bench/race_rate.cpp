@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "kvm/uapi.h"
 #include "race/race_config.h"
@@ -72,7 +73,14 @@ double bare_loop(uint64_t iterations) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    uint64_t iterations = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2000;
+    uint64_t iterations = 2000;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--json" && i + 1 < argc) {  // vm-run's; no record here
+            ++i;
+            continue;
+        }
+        iterations = std::strtoull(argv[i], nullptr, 10);
+    }
     if (iterations == 0) {
         std::fprintf(stderr, "usage: kvmrace-bench [ITERATIONS]\n");
         return 2;
