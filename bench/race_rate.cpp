@@ -75,10 +75,12 @@ double bare_loop(uint64_t iterations) {
 int main(int argc, char** argv) {
     uint64_t iterations = 2000;
     for (int i = 1; i < argc; ++i) {
-        if (std::string_view(argv[i]) == "--json" && i + 1 < argc) {  // vm-run's; no record here
+        std::string_view a = argv[i];
+        if (a == "--json" && i + 1 < argc) {  // vm-run's flags: no record, nothing to force here
             ++i;
             continue;
         }
+        if (a.starts_with("--")) continue;
         iterations = std::strtoull(argv[i], nullptr, 10);
     }
     if (iterations == 0) {

@@ -19,6 +19,9 @@
 #include "kvm/system.h"
 #include "report/caps_table.h"
 #include "report/json_report.h"
+#include "report/junit_report.h"
+#include "report/ktap_report.h"
+#include "race/scenario.h"
 #include "report/result_printer.h"
 #include "report/tally.h"
 #include "report/test_deadline.h"
@@ -33,18 +36,46 @@ using namespace kvmrace;
 namespace {
 
 // Full names of the registered tests that the filter selects, in registration order.
-std::vector<std::string> selected_tests(const std::string& filter) {
+std::vector<std::string> selected_tests(const std::string& filter, bool also_disabled) {
     std::vector<std::string> names;
     const auto& ut = *testing::UnitTest::GetInstance();
     for (int s = 0; s < ut.total_test_suite_count(); ++s) {
         const auto& suite = *ut.GetTestSuite(s);
         for (int t = 0; t < suite.total_test_count(); ++t) {
             std::string name = fmt::format("{}.{}", suite.name(), suite.GetTestInfo(t)->name());
-            if (filter_matches(filter, name)) names.push_back(std::move(name));
+            bool disabled = name.find("DISABLED_") != std::string::npos;
+            if (filter_matches(filter, name) && (also_disabled || !disabled)) names.push_back(std::move(name));
         }
     }
     return names;
 }
+
+// "KvmRace.Verdict/PrefaultVsDelete_Anon  -- what it races; needs: ..." for race scenarios.
+std::string describe_test(const std::string& name) {
+    constexpr std::string_view kRace = "KvmRace.Verdict/";
+    if (name.rfind(kRace, 0) != 0) return name;
+    for (const Scenario& s : scenario_catalog()) {
+        if (name.substr(kRace.size()) != s.name) continue;
+        std::string needs = s.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY" : "KVM_RUN";
+        if (s.backing == RaceBacking::GuestMemfdShared) needs += ", guest_memfd MMAP|INIT_SHARED";
+        if (s.backing == RaceBacking::GuestMemfdPrivate) needs += ", VM type 1 (SW_PROTECTED), memory attributes";
+        return fmt::format("{:<58} {} [{} vCPU{}; needs {}]", name, s.description, s.vcpus, s.vcpus > 1 ? "s" : "", needs);
+    }
+    return name;
+}
+
+// Counts outcomes for the exit code when the table printer is replaced (KTAP).
+class TallyOnly : public testing::EmptyTestEventListener {
+public:
+    explicit TallyOnly(Tally& t) : t_(t) {}
+    void OnTestEnd(const testing::TestInfo& info) override {
+        const auto& r = *info.result();
+        t_.add(r.Failed() ? Outcome::Fail : r.Skipped() ? Outcome::Skip : Outcome::Pass);
+    }
+
+private:
+    Tally& t_;
+};
 
 }  // namespace
 
@@ -100,10 +131,13 @@ int main(int argc, char** argv) {
     gargv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down when removing flags
     testing::InitGoogleTest(&gargc, gargv.data());
 
-    std::vector<std::string> tests = selected_tests(gtest_filter(o));
+    const bool also_disabled = std::any_of(o.gtest_args.begin(), o.gtest_args.end(), [](const auto& a) {
+        return a.starts_with("--gtest_also_run_disabled_tests");
+    });
+    std::vector<std::string> tests = selected_tests(gtest_filter(o), also_disabled);
     int selected = static_cast<int>(tests.size());
     if (o.list) {
-        for (const auto& t : tests) std::printf("%s\n", t.c_str());
+        for (const auto& t : tests) std::printf("%s\n", describe_test(t).c_str());
         return 0;
     }
     if (selected == 0) {
@@ -122,7 +156,7 @@ int main(int argc, char** argv) {
     const bool death_test_child =
         std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
                     [](const auto& a) { return a.starts_with("--gtest_internal_run_death_test"); });
-    if (!death_test_child) {
+    if (!death_test_child && !o.ktap) {
         std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
                     static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
         std::fflush(stdout);
@@ -130,7 +164,13 @@ int main(int argc, char** argv) {
     Tally tally;
     auto& listeners = testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
-    listeners.Append(new ResultPrinter(tally));
+    if (o.ktap) {
+        listeners.Append(new TallyOnly(tally));
+        listeners.Append(new KtapReport(selected));
+    } else {
+        listeners.Append(new ResultPrinter(tally));
+    }
+    if (!o.junit_path.empty()) listeners.Append(new JunitReport(o.junit_path));
     // Owned by us, not GoogleTest: its watcher thread must stop before main returns.
     TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
     listeners.Append(&deadline);
@@ -138,6 +178,10 @@ int main(int argc, char** argv) {
     int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
     spdlog::debug("gtest returned {}", gtest_status);
     listeners.Release(&deadline);
-    std::printf("%s\n", tally.summary().c_str());
+    if (o.ktap)
+        std::printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", tally.passed(), tally.failed(),
+                    tally.skipped());
+    else
+        std::printf("%s\n", tally.summary().c_str());
     return tally.exit_code();
 }

@@ -47,11 +47,13 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
   --no-pin            race scenarios: do not pin racing threads to CPUs
   --json=FILE         write the full record of the run as JSON
+  --junit=FILE        write JUnit XML for CI systems
+  --ktap              KTAP version 1 on stdout (kselftest runner, KernelCI) instead of the table
   --force             run scenarios that a known bug of this kernel would livelock
   --expect-errata     with --force: a known bug's HANG/FAIL counts as caught (XFAIL, passes)
   --errata            print the known kernel bugs against the running kernel and exit
   --caps              print the capability table and exit
-  --list              list the selected tests and exit
+  --list              list the selected tests (race scenarios with what they need) and exit
   -v, -vv             more log output (info, debug); -q: errors only
   -h, --help          this text
   --version           print the version
@@ -142,6 +144,13 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             auto v = take_value();
             if (!v || v->empty()) return fail("kvmrace: --json needs a file name");
             o.json_path = std::string(*v);
+        } else if (key == "--junit") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --junit needs a file name");
+            o.junit_path = std::string(*v);
+        } else if (key == "--ktap") {
+            if (!no_value()) return r;
+            o.ktap = true;
         } else if (key == "--device") {
             auto v = take_value();
             if (!v || v->empty()) return fail("kvmrace: --device needs a path");

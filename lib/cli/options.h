@@ -25,7 +25,9 @@ struct Options {
     int verbosity = 0;  // -q: -1, -v: +1 per v
     std::string filter = "*";
     std::string device = "/dev/kvm";
-    std::string json_path;  // --json FILE
+    std::string json_path;   // --json FILE
+    std::string junit_path;  // --junit FILE
+    bool ktap = false;       // --ktap: KTAP on stdout instead of the table
     std::optional<uint64_t> iterations;
     std::optional<uint64_t> seed;
     uint64_t test_timeout_s = 300;        // a test running longer fails the run (see TestDeadline)
