@@ -1,5 +1,7 @@
 #include "report/result_printer.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <string>
@@ -26,12 +28,15 @@ std::string properties(const testing::TestResult& r) {
 
 }  // namespace
 
+ResultPrinter::ResultPrinter(Tally& tally, std::FILE* out)
+    : tally_(tally), out_(out), colour_(::isatty(::fileno(out)) != 0) {}
+
 void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
     const testing::TestResult& r = *info.result();
     std::string name = fmt::format("{}.{}", info.test_suite_name(), info.name());
     if (r.Failed()) {
         tally_.add(Outcome::Fail);
-        fmt::print(out_, "FAIL  {}  ({} ms){}\n", name, r.elapsed_time(), properties(r));
+        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("FAIL", "31"), name, r.elapsed_time(), properties(r));
         for (int i = 0; i < r.total_part_count(); ++i) {
             const testing::TestPartResult& p = r.GetTestPartResult(i);
             if (!p.failed()) continue;
@@ -48,10 +53,10 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         for (int i = 0; i < r.total_part_count(); ++i)
             if (r.GetTestPartResult(i).skipped())
                 reason = first_line(r.GetTestPartResult(i).message());
-        fmt::print(out_, "SKIP  {}: {}\n", name, reason.empty() ? "(no reason given)" : reason);
+        fmt::print(out_, "{}  {}: {}\n", paint("SKIP", "33"), name, reason.empty() ? "(no reason given)" : reason);
     } else {
         tally_.add(Outcome::Pass);
-        fmt::print(out_, "PASS  {}  ({} ms){}\n", name, r.elapsed_time(), properties(r));
+        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("PASS", "32"), name, r.elapsed_time(), properties(r));
     }
     std::fflush(out_);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
 
 #include "report/tally.h"
 
@@ -12,13 +13,18 @@ namespace kvmrace {
 
 class ResultPrinter : public testing::EmptyTestEventListener {
 public:
-    explicit ResultPrinter(Tally& tally, std::FILE* out = stdout) : tally_(tally), out_(out) {}
+    // Colours only when `out` is a terminal.
+    explicit ResultPrinter(Tally& tally, std::FILE* out = stdout);
 
     void OnTestEnd(const testing::TestInfo& info) override;
 
 private:
+    std::string paint(const char* word, const char* ansi) const {
+        return colour_ ? std::string("\033[") + ansi + "m" + word + "\033[0m" : word;
+    }
     Tally& tally_;
     std::FILE* out_;
+    bool colour_;
 };
 
 }  // namespace kvmrace

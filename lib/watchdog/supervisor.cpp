@@ -118,6 +118,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
     bool hung = false;
     while (!waiter.wait(opt.tick)) {
         drain_splats(klog, out.kernel_log);
+        if (opt.on_tick) opt.on_tick(*board, double(monotonic_ns() - start) / 1e9);
         uint64_t last = board->last_progress_ns();
         if (last == 0) last = start;  // the child has not reached its first call yet
         const uint64_t now = monotonic_ns();

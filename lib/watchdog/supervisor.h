@@ -24,6 +24,8 @@ struct SupervisorOptions {
     std::chrono::milliseconds kill_bound{5000};      // after SIGKILL, for the child to exit
     std::chrono::milliseconds tick{20};
     bool splats_fail = true;  // a kernel splat during the scenario makes it FAIL
+    // Called every tick with the child's board and the seconds elapsed (live progress display).
+    std::function<void(const ProgressBoard&, double)> on_tick;
 };
 
 struct SupervisedRun {

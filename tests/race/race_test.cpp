@@ -1,6 +1,9 @@
 // Every scenario of the race catalog, each in its own supervised child: PASS, FAIL (contract
 // broken), HANG (no progress: evidence and recovery attached) or SKIP (what this kernel lacks).
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -43,7 +46,25 @@ TEST_P(KvmRace, Verdict) {
     const RaceConfig cfg = config_for(s);
     SupervisorOptions opt;
     opt.hang_timeout = std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
+    const bool live = ::isatty(STDOUT_FILENO) && !ctx.options.ktap;
+    uint64_t last_draw = 0;
+    if (live)
+        opt.on_tick = [&](const ProgressBoard& b, double elapsed) {
+            uint64_t now = monotonic_ns();
+            if (now - last_draw < 200'000'000) return;  // 5 redraws a second
+            last_draw = now;
+            std::string line = fmt::format("\r  .... {}  {:.1f} s  iterations {}/{}  mutations {}", s.name, elapsed,
+                                           b.counter(Counter::Iterations), cfg.iterations, b.counter(Counter::Mutations));
+            if (s.actor == Actor::Prefault)
+                line += fmt::format("  ok {} EAGAIN {} ENOENT {}", b.counter(Counter::PrefaultOk),
+                                    b.counter(Counter::PrefaultEagain), b.counter(Counter::PrefaultEnoent));
+            else
+                line += fmt::format("  passes {} mmio {}", b.counter(Counter::GuestPasses), b.counter(Counter::MmioExits));
+            std::fputs(line.c_str(), stdout);
+            std::fflush(stdout);
+        };
     SupervisedRun r = supervise([&](ProgressBoard& b) { run_scenario(s, cfg, b); }, opt);
+    if (live && last_draw) std::fputs("\r\033[K", stdout);  // clear the progress line
 
     RecordProperty("verdict", std::string(verdict_name(r.verdict)));
     RecordProperty("seed", std::to_string(cfg.seed));
