@@ -35,7 +35,8 @@ void prefault_all(int vcpu) {
     r.gpa = kBase;
     r.size = kSize;
     while (r.size)
-        if (ioctl(vcpu, uapi::kPreFaultMemory, &r) < 0 && errno != EAGAIN) die("KVM_PRE_FAULT_MEMORY");
+        if (ioctl(vcpu, uapi::kPreFaultMemory, &r) < 0 && errno != EAGAIN)
+            die("KVM_PRE_FAULT_MEMORY");
 }
 
 // The bare loop: no harness at all, one thread, the same ioctls the engine's scenario issues.
@@ -92,7 +93,10 @@ int main(int argc, char** argv) {
     int cap = ioctl(kvm, KVM_CHECK_EXTENSION, uapi::kCapPreFaultMemory);
     close(kvm);
     if (cap <= 0) {
-        std::printf("SKIP  KVM_CAP_PRE_FAULT_MEMORY=%d (cap 236): run it in scripts/vm-run\n0 passed, 0 failed, 1 skipped\n", cap);
+        std::printf(
+            "SKIP  KVM_CAP_PRE_FAULT_MEMORY=%d (cap 236): run it in scripts/vm-run\n0 passed, 0 "
+            "failed, 1 skipped\n",
+            cap);
         return 4;
     }
     const Scenario* s = nullptr;
@@ -102,12 +106,15 @@ int main(int argc, char** argv) {
     cfg.iterations = iterations;
     cfg.pin = false;
     double bare = bare_loop(iterations);
-    SupervisedRun r = supervise([&](ProgressBoard& b) { run_scenario(*s, cfg, b); }, SupervisorOptions{});
+    SupervisedRun r =
+        supervise([&](ProgressBoard& b) { run_scenario(*s, cfg, b); }, SupervisorOptions{});
     // The engine's own time: the child's whole run, including VM and guest set-up it does once.
     double engine = double(r.counters["iterations"]) / r.duration_s;
-    std::printf("bare ioctl loop : %10.1f iterations/s (%llu iterations)\n", bare, (unsigned long long)iterations);
+    std::printf("bare ioctl loop : %10.1f iterations/s (%llu iterations)\n", bare,
+                (unsigned long long)iterations);
     std::printf("race engine     : %10.1f iterations/s (%llu iterations, verdict %s)\n", engine,
-                (unsigned long long)r.counters["iterations"], std::string(verdict_name(r.verdict)).c_str());
+                (unsigned long long)r.counters["iterations"],
+                std::string(verdict_name(r.verdict)).c_str());
     double ratio = engine / bare;
     std::printf("engine / bare   : %10.1f %%\n", 100 * ratio);
     bool ok = r.verdict == Verdict::Pass && ratio >= 0.9;

@@ -17,11 +17,11 @@
 #include "kernel/errata.h"
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
+#include "race/scenario.h"
 #include "report/caps_table.h"
 #include "report/json_report.h"
 #include "report/junit_report.h"
 #include "report/ktap_report.h"
-#include "race/scenario.h"
 #include "report/result_printer.h"
 #include "report/tally.h"
 #include "report/test_deadline.h"
@@ -44,7 +44,8 @@ std::vector<std::string> selected_tests(const std::string& filter, bool also_dis
         for (int t = 0; t < suite.total_test_count(); ++t) {
             std::string name = fmt::format("{}.{}", suite.name(), suite.GetTestInfo(t)->name());
             bool disabled = name.find("DISABLED_") != std::string::npos;
-            if (filter_matches(filter, name) && (also_disabled || !disabled)) names.push_back(std::move(name));
+            if (filter_matches(filter, name) && (also_disabled || !disabled))
+                names.push_back(std::move(name));
         }
     }
     return names;
@@ -58,8 +59,10 @@ std::string describe_test(const std::string& name) {
         if (name.substr(kRace.size()) != s.name) continue;
         std::string needs = s.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY" : "KVM_RUN";
         if (s.backing == RaceBacking::GuestMemfdShared) needs += ", guest_memfd MMAP|INIT_SHARED";
-        if (s.backing == RaceBacking::GuestMemfdPrivate) needs += ", VM type 1 (SW_PROTECTED), memory attributes";
-        return fmt::format("{:<58} {} [{} vCPU{}; needs {}]", name, s.description, s.vcpus, s.vcpus > 1 ? "s" : "", needs);
+        if (s.backing == RaceBacking::GuestMemfdPrivate)
+            needs += ", VM type 1 (SW_PROTECTED), memory attributes";
+        return fmt::format("{:<58} {} [{} vCPU{}; needs {}]", name, s.description, s.vcpus,
+                           s.vcpus > 1 ? "s" : "", needs);
     }
     return name;
 }
@@ -131,9 +134,9 @@ int main(int argc, char** argv) {
     gargv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down when removing flags
     testing::InitGoogleTest(&gargc, gargv.data());
 
-    const bool also_disabled = std::any_of(o.gtest_args.begin(), o.gtest_args.end(), [](const auto& a) {
-        return a.starts_with("--gtest_also_run_disabled_tests");
-    });
+    const bool also_disabled =
+        std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
+                    [](const auto& a) { return a.starts_with("--gtest_also_run_disabled_tests"); });
     std::vector<std::string> tests = selected_tests(gtest_filter(o), also_disabled);
     int selected = static_cast<int>(tests.size());
     if (o.list) {
@@ -179,8 +182,8 @@ int main(int argc, char** argv) {
     spdlog::debug("gtest returned {}", gtest_status);
     listeners.Release(&deadline);
     if (o.ktap)
-        std::printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", tally.passed(), tally.failed(),
-                    tally.skipped());
+        std::printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", tally.passed(),
+                    tally.failed(), tally.skipped());
     else
         std::printf("%s\n", tally.summary().c_str());
     return tally.exit_code();

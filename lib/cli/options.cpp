@@ -11,7 +11,8 @@ namespace {
 std::optional<double> parse_seconds(std::string_view s) {
     double v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !(v > 0) || v > 1e6) return std::nullopt;
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !(v > 0) || v > 1e6)
+        return std::nullopt;
     return v;
 }
 
@@ -25,6 +26,49 @@ std::optional<uint64_t> parse_u64(std::string_view s) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
     if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
     return v;
+}
+
+// Options that take no value: each sets fields of Options.
+struct SwitchFlag {
+    std::string_view names[2];
+    void (*apply)(Options&);
+};
+constexpr SwitchFlag kSwitches[] = {
+    {{"-h", "--help"}, [](Options& o) { o.help = true; }},
+    {{"--version"}, [](Options& o) { o.version = true; }},
+    {{"--caps"}, [](Options& o) { o.caps = true; }},
+    {{"--list"}, [](Options& o) { o.list = true; }},
+    {{"--errata"}, [](Options& o) { o.errata = true; }},
+    {{"--force"}, [](Options& o) { o.force = true; }},
+    {{"--expect-errata"}, [](Options& o) { o.expect_errata = o.force = true; }},
+    {{"--quick"}, [](Options& o) { o.quick = true; }},
+    {{"--all"}, [](Options& o) { o.selection = Selection::All; }},
+    {{"--unit"}, [](Options& o) { o.selection = Selection::Unit; }},
+    {{"--ktap"}, [](Options& o) { o.ktap = true; }},
+    {{"--no-pin"}, [](Options& o) { o.pin = false; }},
+};
+const SwitchFlag* switch_flag(std::string_view key) {
+    for (const auto& f : kSwitches)
+        if (f.names[0] == key || f.names[1] == key) return &f;
+    return nullptr;
+}
+
+// Options whose value is a non-empty string.
+struct TextOption {
+    std::string_view name;
+    std::string Options::*member;
+    std::string_view what;
+};
+constexpr TextOption kTextOptions[] = {
+    {"--filter", &Options::filter, "a pattern"},
+    {"--json", &Options::json_path, "a file name"},
+    {"--junit", &Options::junit_path, "a file name"},
+    {"--device", &Options::device, "a path"},
+};
+const TextOption* text_option(std::string_view key) {
+    for (const auto& t : kTextOptions)
+        if (t.name == key) return &t;
+    return nullptr;
 }
 
 }  // namespace
@@ -101,60 +145,18 @@ ParseResult parse_options(std::span<const std::string_view> args) {
         };
         if (key.starts_with("--gtest_")) {
             o.gtest_args.emplace_back(a);
-        } else if (key == "-h" || key == "--help") {
+        } else if (auto flag = switch_flag(key)) {
             if (!no_value()) return r;
-            o.help = true;
-        } else if (key == "--version") {
-            if (!no_value()) return r;
-            o.version = true;
-        } else if (key == "--caps") {
-            if (!no_value()) return r;
-            o.caps = true;
-        } else if (key == "--list") {
-            if (!no_value()) return r;
-            o.list = true;
-        } else if (key == "--errata") {
-            if (!no_value()) return r;
-            o.errata = true;
-        } else if (key == "--force") {
-            if (!no_value()) return r;
-            o.force = true;
-        } else if (key == "--expect-errata") {
-            if (!no_value()) return r;
-            o.expect_errata = true;
-            o.force = true;
-        } else if (key == "--quick") {
-            if (!no_value()) return r;
-            o.quick = true;
-        } else if (key == "--all") {
-            if (!no_value()) return r;
-            o.selection = Selection::All;
-        } else if (key == "--unit") {
-            if (!no_value()) return r;
-            o.selection = Selection::Unit;
+            flag->apply(o);
         } else if (key == "-q" || key == "--quiet") {
             o.verbosity = -1;
         } else if (key == "-v" || key == "-vv" || key == "-vvv" || key == "--verbose") {
             o.verbosity = key == "--verbose" ? 1 : static_cast<int>(key.size()) - 1;
-        } else if (key == "--filter") {
+        } else if (auto field = text_option(key)) {
             auto v = take_value();
-            if (!v || v->empty()) return fail("kvmrace: --filter needs a pattern");
-            o.filter = std::string(*v);
-        } else if (key == "--json") {
-            auto v = take_value();
-            if (!v || v->empty()) return fail("kvmrace: --json needs a file name");
-            o.json_path = std::string(*v);
-        } else if (key == "--junit") {
-            auto v = take_value();
-            if (!v || v->empty()) return fail("kvmrace: --junit needs a file name");
-            o.junit_path = std::string(*v);
-        } else if (key == "--ktap") {
-            if (!no_value()) return r;
-            o.ktap = true;
-        } else if (key == "--device") {
-            auto v = take_value();
-            if (!v || v->empty()) return fail("kvmrace: --device needs a path");
-            o.device = std::string(*v);
+            if (!v || v->empty())
+                return fail(fmt::format("kvmrace: {} needs {}", key, field->what));
+            o.*(field->member) = std::string(*v);
         } else if (key == "--iterations") {
             if (!take_u64(o.iterations)) return r;
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");
@@ -164,16 +166,15 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             auto v = take_value();
             if (!v) return fail(fmt::format("kvmrace: {} needs a value in seconds", key));
             auto secs = parse_seconds(*v);
-            if (!secs) return fail(fmt::format("kvmrace: {} wants a positive number of seconds, got '{}'", key, *v));
+            if (!secs)
+                return fail(fmt::format("kvmrace: {} wants a positive number of seconds, got '{}'",
+                                        key, *v));
             (key == "--duration" ? o.duration_s : o.hang_timeout_s) = *secs;
         } else if (key == "--jitter-us") {
             std::optional<uint64_t> j;
             if (!take_u64(j)) return r;
             if (*j > 1'000'000) return fail("kvmrace: --jitter-us must be at most 1000000");
             o.jitter_us = static_cast<unsigned>(*j);
-        } else if (key == "--no-pin") {
-            if (!no_value()) return r;
-            o.pin = false;
         } else if (key == "--test-timeout") {
             std::optional<uint64_t> t;
             if (!take_u64(t)) return r;

@@ -62,7 +62,8 @@ Errno GuestVm::try_run(unsigned i, GuestExit& exit) {
     if (auto gpa = ucall_gpa(v.run_state())) {
         exit.ucall = read_ucall({system_slot_->host(), system_slot_->size()}, *gpa);
         if (!exit.ucall)
-            throw GuestFailure(fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
+            throw GuestFailure(
+                fmt::format("vcpu {}: ucall at GPA {:#x} outside the system slot", i, *gpa));
     }
     return {};
 }

@@ -16,7 +16,7 @@ struct Erratum {
     std::string_view id;
     std::string_view fix_title;  // the fixing commit's subject
     std::string_view commit;     // its id where known ("" when not verified here)
-    KernelVersion fixed_in;      // first release with the fix; {0,0,0}: not fixed in any release tested
+    KernelVersion fixed_in;  // first release with the fix; {0,0,0}: not fixed in any release tested
     std::string_view scenarios;  // GoogleTest-style patterns over scenario names
     std::string_view effect;     // what an unfixed kernel does
 };

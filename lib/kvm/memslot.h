@@ -18,12 +18,12 @@ namespace kvmrace {
 class Vm;
 
 enum class Backing {
-    Anonymous,         // MAP_PRIVATE|MAP_ANONYMOUS, 4 KiB pages
-    Thp,               // anonymous, 2 MiB aligned, MADV_HUGEPAGE
-    Hugetlb,           // MAP_HUGETLB 2 MiB pages (needs reserved hugepages)
-    GuestMemfdShared,  // guest_memfd with MMAP|INIT_SHARED; userspace_addr is its own mmap
-    MemfdShared,       // MAP_SHARED memfd: data survives MADV_DONTNEED and a MAP_FIXED remap
-    GuestMemfdPrivate, // guest_memfd without mmap (private memory), anonymous shared half
+    Anonymous,          // MAP_PRIVATE|MAP_ANONYMOUS, 4 KiB pages
+    Thp,                // anonymous, 2 MiB aligned, MADV_HUGEPAGE
+    Hugetlb,            // MAP_HUGETLB 2 MiB pages (needs reserved hugepages)
+    GuestMemfdShared,   // guest_memfd with MMAP|INIT_SHARED; userspace_addr is its own mmap
+    MemfdShared,        // MAP_SHARED memfd: data survives MADV_DONTNEED and a MAP_FIXED remap
+    GuestMemfdPrivate,  // guest_memfd without mmap (private memory), anonymous shared half
 };
 std::string_view backing_name(Backing b);
 

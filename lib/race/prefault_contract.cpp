@@ -9,8 +9,9 @@ namespace kvmrace {
 std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w) {
     const bool shrank = r.size_after < r.size_before;
     const auto call = [&] {
-        return fmt::format("KVM_PRE_FAULT_MEMORY(gpa={:#x}, size={:#x}) = {} ({}) -> gpa={:#x} size={:#x}",
-                           r.gpa_before, r.size_before, r.ret, r.err.describe(), r.gpa_after, r.size_after);
+        return fmt::format(
+            "KVM_PRE_FAULT_MEMORY(gpa={:#x}, size={:#x}) = {} ({}) -> gpa={:#x} size={:#x}",
+            r.gpa_before, r.size_before, r.ret, r.err.describe(), r.gpa_after, r.size_after);
     };
     if (shrank == (r.ret < 0)) return "(size shrank) XOR (ret < 0) broken: " + call();
     if (r.size_after > r.size_before) return "size grew: " + call();
@@ -19,10 +20,12 @@ std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w) {
     if (r.ret >= 0) return "";
     switch (r.err.value) {
         case EAGAIN:
-            if (!w.invalidation_overlapped) return "EAGAIN with no delete/move of the slot in flight: " + call();
+            if (!w.invalidation_overlapped)
+                return "EAGAIN with no delete/move of the slot in flight: " + call();
             return "";
         case ENOENT:
-            if (w.private_gpa) return "ENOENT for a private GPA (no memslot must be EFAULT): " + call();
+            if (w.private_gpa)
+                return "ENOENT for a private GPA (no memslot must be EFAULT): " + call();
             if (!w.absence_overlapped) return "ENOENT while a slot covered the GPA: " + call();
             return "";
         case EINTR:
@@ -33,7 +36,8 @@ std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w) {
             return "EFAULT for a valid, backed range: " + call();
         case EINVAL:
         case EIO:
-        case EOPNOTSUPP: return "documented but unexpected errno for a valid, backed range: " + call();
+        case EOPNOTSUPP:
+            return "documented but unexpected errno for a valid, backed range: " + call();
         default: return "errno outside the documented set: " + call();
     }
 }

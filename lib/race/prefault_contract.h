@@ -31,7 +31,8 @@ struct CallWindow {
 // call ended that had not finished before it began.
 class WindowProbe {
 public:
-    explicit WindowProbe(const OperationClock& c) : clock_(c), finished_before_(c.finished.load()) {}
+    explicit WindowProbe(const OperationClock& c)
+        : clock_(c), finished_before_(c.finished.load()) {}
     bool overlapped() const { return clock_.started.load() > finished_before_; }
 
 private:

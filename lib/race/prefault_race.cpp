@@ -34,9 +34,13 @@ struct Range {
 class PrefaultRace {
 public:
     PrefaultRace(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board)
-        : s_(s), cfg_(cfg), board_(board), sys_(cfg.device),
+        : s_(s),
+          cfg_(cfg),
+          board_(board),
+          sys_(cfg.device),
           g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}) {
-        const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate : slot_backing(s.backing);
+        const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate
+                                                                      : slot_backing(s.backing);
         if (s.mutation == Mutation::DeleteSecond) {
             slots_.push_back(&g_.add_slot({1, kBase, k2M, 0, b}));
             slots_.push_back(&g_.add_slot({2, kBase + k2M, k2M, 0, b}));
@@ -45,12 +49,16 @@ public:
         }
         mutated_ = slots_.back();
         if (s.backing == RaceBacking::GuestMemfdPrivate) {
-            Errno e = g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
-            if (!e.ok()) throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value, "PRIVATE over the data range");
+            Errno e =
+                g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
+            if (!e.ok())
+                throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value, "PRIVATE over the data range");
         }
         // Covered-move keeps [kBase, kBase + 2 MiB) inside the slot: prefault only that.
-        whole_ = s.mutation == Mutation::MoveCovering ? Range{kBase, k2M} : Range{kBase, kSlotBytes};
-        patterned_ = s.backing != RaceBacking::GuestMemfdPrivate && s.mutation != Mutation::PunchHole;
+        whole_ =
+            s.mutation == Mutation::MoveCovering ? Range{kBase, k2M} : Range{kBase, kSlotBytes};
+        patterned_ =
+            s.backing != RaceBacking::GuestMemfdPrivate && s.mutation != Mutation::PunchHole;
         if (patterned_) fill_host_pattern();
     }
 
@@ -58,7 +66,8 @@ public:
         std::vector<std::thread> threads;
         const bool concurrent = s_.mutation != Mutation::Recreate;
         std::barrier sync(static_cast<std::ptrdiff_t>(s_.vcpus + (concurrent ? 1 : 0)));
-        for (unsigned i = 0; i < s_.vcpus; ++i) threads.emplace_back([&, i] { actor(i, sync, concurrent); });
+        for (unsigned i = 0; i < s_.vcpus; ++i)
+            threads.emplace_back([&, i] { actor(i, sync, concurrent); });
         if (concurrent) threads.emplace_back([&] { mutator(sync); });
         for (auto& t : threads) t.join();
         if (!violation_.empty()) throw std::runtime_error(violation_);
@@ -101,16 +110,23 @@ private:
                 InCall in(board_, slot, Call::PreFault);
                 res = v.pre_fault(gpa, size);
             }
-            CallWindow w{inv.overlapped(), abs.overlapped(), board_.thread(slot).signalled.load() != 0,
+            CallWindow w{inv.overlapped(), abs.overlapped(),
+                         board_.thread(slot).signalled.load() != 0,
                          s_.backing == RaceBacking::GuestMemfdPrivate};
             board_.count(Counter::PrefaultCalls);
-            if (res.ret >= 0) board_.count(Counter::PrefaultOk);
-            else if (res.err == EAGAIN) board_.count(Counter::PrefaultEagain);
-            else if (res.err == ENOENT || res.err == EFAULT) board_.count(Counter::PrefaultEnoent);
-            else if (res.err == EINTR) board_.count(Counter::PrefaultEintr);
-            else board_.count(Counter::PrefaultOther);
+            if (res.ret >= 0)
+                board_.count(Counter::PrefaultOk);
+            else if (res.err == EAGAIN)
+                board_.count(Counter::PrefaultEagain);
+            else if (res.err == ENOENT || res.err == EFAULT)
+                board_.count(Counter::PrefaultEnoent);
+            else if (res.err == EINTR)
+                board_.count(Counter::PrefaultEintr);
+            else
+                board_.count(Counter::PrefaultOther);
             if (std::string bad = check_prefault_call(res, w); !bad.empty()) {
-                violate(fmt::format("{} [{} iteration {}, vcpu {}]", bad, s_.name, iteration, v.id()));
+                violate(
+                    fmt::format("{} [{} iteration {}, vcpu {}]", bad, s_.name, iteration, v.id()));
                 return;
             }
             if (res.ret < 0 && res.err == EINTR) {
@@ -155,7 +171,8 @@ private:
 
     // One change and its undo, bracketed by the clocks the contract checker reads.
     void mutate(unsigned slot) {
-        InCall in(board_, slot, s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
+        InCall in(board_, slot,
+                  s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
         switch (s_.mutation) {
             case Mutation::Delete:
             case Mutation::DeleteSecond:
@@ -186,7 +203,8 @@ private:
                 break;
             case Mutation::PunchHole: {
                 Errno e = mutated_->guest_memfd()->try_punch_hole(0, kSlotBytes);
-                if (!e.ok()) throw KvmError("fallocate(PUNCH_HOLE|KEEP_SIZE)", e.value, "guest_memfd range");
+                if (!e.ok())
+                    throw KvmError("fallocate(PUNCH_HOLE|KEEP_SIZE)", e.value, "guest_memfd range");
                 break;
             }
             case Mutation::Recreate:
@@ -218,10 +236,11 @@ private:
         KernelVersion k = KernelVersion::running();
         if (!invalidates_slot(s_.mutation) || k < kEagainSince) return;
         if (board_.counter(Counter::PrefaultEagain) == 0)
-            throw std::runtime_error(fmt::format(
-                "the race window was never hit: 0 EAGAIN in {} iterations on {} (>= {} answers EAGAIN "
-                "when a deleted/moved slot meets a prefault)", board_.counter(Counter::Iterations), k.str(),
-                kEagainSince.str()));
+            throw std::runtime_error(
+                fmt::format("the race window was never hit: 0 EAGAIN in {} iterations on {} (>= {} "
+                            "answers EAGAIN "
+                            "when a deleted/moved slot meets a prefault)",
+                            board_.counter(Counter::Iterations), k.str(), kEagainSince.str()));
     }
 
     // After the race: the whole range is mapped (stats grew) and the guest reads it correctly.
@@ -230,11 +249,14 @@ private:
         unsigned slot = board_.join("verifier");
         prefault(slot, g_.vcpu(0), whole_, cfg_.iterations);
         if (!violation_.empty()) throw std::runtime_error(violation_);
-        uint64_t mapped = stats.read("pages_4k").value_or(0) * 4096 + stats.read("pages_2m").value_or(0) * k2M +
+        uint64_t mapped = stats.read("pages_4k").value_or(0) * 4096 +
+                          stats.read("pages_2m").value_or(0) * k2M +
                           stats.read("pages_1g").value_or(0) * (1ull << 30);
         if (mapped < whole_.size)
-            throw std::runtime_error(fmt::format("after a complete prefault KVM maps only {:#x} bytes (pages_4k/2m/1g) "
-                                                 "for a {:#x}-byte range", mapped, whole_.size));
+            throw std::runtime_error(
+                fmt::format("after a complete prefault KVM maps only {:#x} bytes (pages_4k/2m/1g) "
+                            "for a {:#x}-byte range",
+                            mapped, whole_.size));
         InCall in(board_, slot, Call::Run);
         if (patterned_) {
             g_.start(0, {payload::memory::kVerify, whole_.gpa, whole_.size, cfg_.seed});
@@ -242,7 +264,9 @@ private:
         } else {
             g_.start(0, {payload::memory::kReadAll, whole_.gpa, whole_.size, 0});
             uint64_t x = g_.run_to_done(0);
-            if (x != 0) throw std::runtime_error(fmt::format("fresh guest_memfd pages are not zero (xor {:#x})", x));
+            if (x != 0)
+                throw std::runtime_error(
+                    fmt::format("fresh guest_memfd pages are not zero (xor {:#x})", x));
         }
     }
 
@@ -258,7 +282,8 @@ private:
     OperationClock invalidations_, absences_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> stopped_by_signal_{false};
-    uint64_t deadline_ns_ = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
+    uint64_t deadline_ns_ = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9)
+                                                : 0;
     std::mutex mu_;
     std::string violation_;
 };

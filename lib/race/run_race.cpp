@@ -26,7 +26,10 @@ constexpr uint64_t kBase = abi::kDataBase;
 class RunRace {
 public:
     RunRace(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board)
-        : s_(s), cfg_(cfg), board_(board), sys_(cfg.device),
+        : s_(s),
+          cfg_(cfg),
+          board_(board),
+          sys_(cfg.device),
           g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}),
           slot_(g_.add_slot({1, kBase, kPartBytes * s.vcpus, 0, slot_backing(s.backing)})) {}
 
@@ -45,7 +48,9 @@ public:
 
 private:
     static uint64_t control(unsigned i) { return abi::kScratchBase + i * 64; }
-    bool slot_can_vanish() const { return s_.mutation == Mutation::Delete || s_.mutation == Mutation::MoveAway; }
+    bool slot_can_vanish() const {
+        return s_.mutation == Mutation::Delete || s_.mutation == Mutation::MoveAway;
+    }
 
     void fail(std::string what) {
         std::lock_guard lock(mu_);
@@ -64,20 +69,23 @@ private:
                 err = g_.try_run(i, e);
             }
             board_.count(Counter::RunExits);
-            if (err == EINTR && board_.thread(slot).signalled.load()) return fail("interrupted by the supervisor");
+            if (err == EINTR && board_.thread(slot).signalled.load())
+                return fail("interrupted by the supervisor");
             if (!err.ok()) return fail(fmt::format("KVM_RUN on vcpu {}: {}", i, err.describe()));
             if (e.reason == ExitReason::Mmio) {
                 kvm_run& run = g_.vcpu(i).run_state();
                 uint64_t gpa = run.mmio.phys_addr;
                 if (!slot_can_vanish())
-                    return fail(fmt::format("MMIO exit while the slot is present ({}): {}", mutation_name(s_.mutation),
-                                            g_.describe_exit(i)));
+                    return fail(fmt::format("MMIO exit while the slot is present ({}): {}",
+                                            mutation_name(s_.mutation), g_.describe_exit(i)));
                 if (gpa < kBase || gpa + run.mmio.len > kBase + slot_.size())
                     return fail("MMIO exit outside the mutated slot: " + g_.describe_exit(i));
                 // The slot is gone: serve the access from its memory, as a VMM would.
                 uint8_t* host = slot_.host() + (gpa - kBase);
-                if (run.mmio.is_write) std::memcpy(host, run.mmio.data, run.mmio.len);
-                else std::memcpy(run.mmio.data, host, run.mmio.len);
+                if (run.mmio.is_write)
+                    std::memcpy(host, run.mmio.data, run.mmio.len);
+                else
+                    std::memcpy(run.mmio.data, host, run.mmio.len);
                 board_.count(Counter::MmioExits);
             } else if (e.is(abi::UcallCmd::Sync)) {
                 board_.count(Counter::GuestPasses);
@@ -86,7 +94,9 @@ private:
                 last_pass_[i] = e.ucall->args[0];
                 return;
             } else {
-                return fail(fmt::format("vcpu {}: {}", i, e.ucall ? describe(*e.ucall) : "unexpected exit " + g_.describe_exit(i)));
+                return fail(fmt::format(
+                    "vcpu {}: {}", i,
+                    e.ucall ? describe(*e.ucall) : "unexpected exit " + g_.describe_exit(i)));
             }
         }
     }
@@ -107,12 +117,14 @@ private:
             }
             case Mutation::Madvise: {
                 InCall in(board_, slot, Call::Madvise);
-                if (Errno e = slot_.try_madvise_dontneed(); !e.ok()) throw KvmError("madvise(MADV_DONTNEED)", e.value, "");
+                if (Errno e = slot_.try_madvise_dontneed(); !e.ok())
+                    throw KvmError("madvise(MADV_DONTNEED)", e.value, "");
                 break;
             }
             case Mutation::Remap: {
                 InCall in(board_, slot, Call::Remap);
-                if (Errno e = slot_.try_remap(); !e.ok()) throw KvmError("mmap(MAP_FIXED)", e.value, "");
+                if (Errno e = slot_.try_remap(); !e.ok())
+                    throw KvmError("mmap(MAP_FIXED)", e.value, "");
                 break;
             }
             default: throw std::logic_error("mutation not supported with KVM_RUN");
@@ -124,7 +136,8 @@ private:
         unsigned slot = board_.join("mutator");
         if (cfg_.pin) pin_to_cpu(s_.vcpus);
         Schedule sched(cfg_.seed, 1000);
-        const uint64_t deadline = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
+        const uint64_t deadline =
+            cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
         // Iterations, then on until every vCPU finished a pass under the mutations (a fast mutator
         // could otherwise end before a slow guest began).
         for (uint64_t it = 0; !stop_ && (it < cfg_.iterations || !all_passed()); ++it) {
@@ -138,7 +151,8 @@ private:
             board_.count(Counter::Iterations);
         }
         for (unsigned i = 0; i < s_.vcpus; ++i)
-            __atomic_store_n(&g_.system_object<abi::LoopControl>(control(i))->stop, 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&g_.system_object<abi::LoopControl>(control(i))->stop, 1,
+                             __ATOMIC_RELEASE);
     }
 
     bool all_passed() const {
@@ -155,8 +169,9 @@ private:
             uint64_t gpa = kBase + i * kPartBytes + off, v;
             std::memcpy(&v, slot_.host() + i * kPartBytes + off, 8);
             if (v != abi::pattern_word(gpa, pass))
-                throw std::runtime_error(fmt::format("data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
-                                                     gpa, v, pass, abi::pattern_word(gpa, pass)));
+                throw std::runtime_error(fmt::format(
+                    "data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
+                    gpa, v, pass, abi::pattern_word(gpa, pass)));
         }
     }
 

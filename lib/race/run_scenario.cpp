@@ -14,15 +14,19 @@ std::string scenario_skip_reason(const Scenario& s, const System& sys) {
     }
     const auto type = static_cast<unsigned long>(s.vm_type);
     if (!(sys.vm_types() & (1ul << type)))
-        return fmt::format("{}: VM type {} unavailable", capability_reason(uapi::kCapVmTypes, int(sys.vm_types())), type);
-    const bool gmem = s.backing == RaceBacking::GuestMemfdShared || s.backing == RaceBacking::GuestMemfdPrivate;
+        return fmt::format("{}: VM type {} unavailable",
+                           capability_reason(uapi::kCapVmTypes, int(sys.vm_types())), type);
+    const bool gmem =
+        s.backing == RaceBacking::GuestMemfdShared || s.backing == RaceBacking::GuestMemfdPrivate;
     if (gmem) {
         Vm vm = sys.create_vm(s.vm_type);
         int has = vm.check_extension(uapi::kCapGuestMemfd);
         if (!has) return capability_reason(uapi::kCapGuestMemfd, has);
         if (s.backing == RaceBacking::GuestMemfdShared) {
             int flags = vm.check_extension(uapi::kCapGuestMemfdFlags);
-            if ((flags & 3) != 3) return capability_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
+            if ((flags & 3) != 3)
+                return capability_reason(uapi::kCapGuestMemfdFlags, flags) +
+                       ", need MMAP|INIT_SHARED";
         } else {
             int attrs = vm.check_extension(uapi::kCapMemoryAttributes);
             if (!(attrs & uapi::kMemoryAttributePrivate))

@@ -20,8 +20,10 @@ std::string json_escape(std::string_view s) {
             case '\t': out += "\\t"; break;
             case '\r': out += "\\r"; break;
             default:
-                if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", c);
-                else out += c;
+                if (static_cast<unsigned char>(c) < 0x20)
+                    out += fmt::format("\\u{:04x}", c);
+                else
+                    out += c;
         }
     }
     return out;
@@ -43,27 +45,30 @@ void JsonReport::OnTestEnd(const testing::TestInfo& info) {
     std::string outcome = r.Failed() ? "FAIL" : r.Skipped() ? "SKIP" : "PASS";
     std::string props, messages;
     for (int i = 0; i < r.test_property_count(); ++i)
-        props += fmt::format("{}\"{}\": \"{}\"", i ? ", " : "", json_escape(r.GetTestProperty(i).key()),
-                             json_escape(r.GetTestProperty(i).value()));
+        props +=
+            fmt::format("{}\"{}\": \"{}\"", i ? ", " : "", json_escape(r.GetTestProperty(i).key()),
+                        json_escape(r.GetTestProperty(i).value()));
     for (int i = 0; i < r.total_part_count(); ++i) {
         const auto& p = r.GetTestPartResult(i);
         messages += fmt::format("{}\"{}\"", messages.empty() ? "" : ", ", json_escape(p.message()));
     }
     tests_ += fmt::format(
-        "{}\n    {{\"name\": \"{}.{}\", \"outcome\": \"{}\", \"elapsed_ms\": {}, \"properties\": {{{}}}, "
+        "{}\n    {{\"name\": \"{}.{}\", \"outcome\": \"{}\", \"elapsed_ms\": {}, \"properties\": "
+        "{{{}}}, "
         "\"messages\": [{}]}}",
-        tests_.empty() ? "" : ",", json_escape(info.test_suite_name()), json_escape(info.name()), outcome,
-        r.elapsed_time(), props, messages);
+        tests_.empty() ? "" : ",", json_escape(info.test_suite_name()), json_escape(info.name()),
+        outcome, r.elapsed_time(), props, messages);
 }
 
 bool JsonReport::write() const {
     utsname u{};
     ::uname(&u);
     std::string doc = fmt::format(
-        "{{\n  \"tool\": \"kvmrace\",\n  \"kernel\": \"{}\",\n  \"kernel_version\": \"{}\",\n  \"machine\": \"{}\",\n"
+        "{{\n  \"tool\": \"kvmrace\",\n  \"kernel\": \"{}\",\n  \"kernel_version\": \"{}\",\n  "
+        "\"machine\": \"{}\",\n"
         "  \"cpu\": \"{}\",\n  \"seed\": {},\n  \"tests\": [{}\n  ]\n}}\n",
-        json_escape(u.release), json_escape(u.version), json_escape(u.machine), json_escape(cpu_model()), seed_,
-        tests_);
+        json_escape(u.release), json_escape(u.version), json_escape(u.machine),
+        json_escape(cpu_model()), seed_, tests_);
     std::ofstream f(path_);
     f << doc;
     return static_cast<bool>(f);

@@ -1,4 +1,5 @@
-// `--junit FILE`: JUnit XML for CI systems (one testsuite per GoogleTest suite), written at the end.
+// `--junit FILE`: JUnit XML for CI systems (one testsuite per GoogleTest suite), written at the
+// end.
 #pragma once
 
 #include <gtest/gtest.h>

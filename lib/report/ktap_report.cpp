@@ -32,16 +32,19 @@ void KtapReport::OnTestEnd(const testing::TestInfo& info) {
         size_t start = 0;
         while (start < msg.size()) {
             size_t nl = msg.find('\n', start);
-            fmt::print(out_, "# {}\n", msg.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+            fmt::print(out_, "# {}\n",
+                       msg.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
             if (nl == std::string::npos) break;
             start = nl + 1;
         }
     }
     for (int i = 0; i < r.test_property_count(); ++i)
-        fmt::print(out_, "# {}: {}={}\n", name, r.GetTestProperty(i).key(), r.GetTestProperty(i).value());
+        fmt::print(out_, "# {}: {}={}\n", name, r.GetTestProperty(i).key(),
+                   r.GetTestProperty(i).value());
     ++number_;
     if (r.Skipped())
-        fmt::print(out_, "ok {} {} # SKIP {}\n", number_, name, skip_reason.empty() ? "no reason given" : skip_reason);
+        fmt::print(out_, "ok {} {} # SKIP {}\n", number_, name,
+                   skip_reason.empty() ? "no reason given" : skip_reason);
     else
         fmt::print(out_, "{} {} {}\n", r.Failed() ? "not ok" : "ok", number_, name);
     std::fflush(out_);

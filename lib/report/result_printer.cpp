@@ -36,7 +36,8 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
     std::string name = fmt::format("{}.{}", info.test_suite_name(), info.name());
     if (r.Failed()) {
         tally_.add(Outcome::Fail);
-        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("FAIL", "31"), name, r.elapsed_time(), properties(r));
+        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("FAIL", "31"), name, r.elapsed_time(),
+                   properties(r));
         for (int i = 0; i < r.total_part_count(); ++i) {
             const testing::TestPartResult& p = r.GetTestPartResult(i);
             if (!p.failed()) continue;
@@ -53,10 +54,12 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         for (int i = 0; i < r.total_part_count(); ++i)
             if (r.GetTestPartResult(i).skipped())
                 reason = first_line(r.GetTestPartResult(i).message());
-        fmt::print(out_, "{}  {}: {}\n", paint("SKIP", "33"), name, reason.empty() ? "(no reason given)" : reason);
+        fmt::print(out_, "{}  {}: {}\n", paint("SKIP", "33"), name,
+                   reason.empty() ? "(no reason given)" : reason);
     } else {
         tally_.add(Outcome::Pass);
-        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("PASS", "32"), name, r.elapsed_time(), properties(r));
+        fmt::print(out_, "{}  {}  ({} ms){}\n", paint("PASS", "32"), name, r.elapsed_time(),
+                   properties(r));
     }
     std::fflush(out_);
 }

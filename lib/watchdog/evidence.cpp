@@ -72,10 +72,11 @@ std::string format_evidence(const std::vector<ThreadEvidence>& threads) {
     std::string s;
     for (const auto& t : threads) {
         s += fmt::format("thread {} ({}{}{}) state {} wchan {} in {}", t.tid, t.comm,
-                         t.role.empty() ? "" : ", ", t.role, t.state, t.wchan.empty() ? "-" : t.wchan,
-                         t.in_call);
+                         t.role.empty() ? "" : ", ", t.role, t.state,
+                         t.wchan.empty() ? "-" : t.wchan, t.in_call);
         if (t.in_call != "-") s += fmt::format(" for {:.2f} s", t.in_call_s);
-        s += fmt::format("; syscall {}\n", t.syscall.empty() ? "-" : t.syscall.substr(0, t.syscall.find(' ')));
+        s += fmt::format("; syscall {}\n",
+                         t.syscall.empty() ? "-" : t.syscall.substr(0, t.syscall.find(' ')));
         for (const auto& f : t.stack) s += "    " + f + "\n";
     }
     return s;

@@ -1,5 +1,6 @@
 // What every thread of a stuck process is doing, read from /proc before recovery: state, wchan,
-// kernel stack, current syscall, plus which ioctl the progress board says it is in and for how long.
+// kernel stack, current syscall, plus which ioctl the progress board says it is in and for how
+// long.
 #pragma once
 
 #include <sys/types.h>
@@ -14,13 +15,13 @@ namespace kvmrace {
 struct ThreadEvidence {
     pid_t tid = 0;
     std::string comm;
-    std::string role;       // from the board, "" if the thread never joined it
-    char state = '?';       // R S D T Z ...
+    std::string role;  // from the board, "" if the thread never joined it
+    char state = '?';  // R S D T Z ...
     std::string wchan;
-    std::string syscall;    // /proc/.../syscall first field(s)
+    std::string syscall;             // /proc/.../syscall first field(s)
     std::vector<std::string> stack;  // kernel stack frames (root only)
-    std::string in_call;    // board: ioctl the thread is in ("-" when none)
-    double in_call_s = 0;   // board: for how long
+    std::string in_call;             // board: ioctl the thread is in ("-" when none)
+    double in_call_s = 0;            // board: for how long
 };
 
 std::vector<ThreadEvidence> collect_evidence(pid_t pid, const ProgressBoard* board);

@@ -32,12 +32,24 @@ std::vector<std::string> KernelLog::drain() {
 }
 
 bool is_splat(std::string_view line) {
-    constexpr std::string_view kPatterns[] = {
-        "WARNING:",           "BUG:",          "kernel BUG at",   "Oops",
-        "general protection fault", "possible circular locking", "possible recursive locking",
-        "inconsistent lock state",  "suspicious RCU usage",      "blocked for more than",
-        "rcu: INFO:",         "detected stall", "self-detected stall", "soft lockup",
-        "hard LOCKUP",        "KASAN:",        "UBSAN:",          "kernel NULL pointer"};
+    constexpr std::string_view kPatterns[] = {"WARNING:",
+                                              "BUG:",
+                                              "kernel BUG at",
+                                              "Oops",
+                                              "general protection fault",
+                                              "possible circular locking",
+                                              "possible recursive locking",
+                                              "inconsistent lock state",
+                                              "suspicious RCU usage",
+                                              "blocked for more than",
+                                              "rcu: INFO:",
+                                              "detected stall",
+                                              "self-detected stall",
+                                              "soft lockup",
+                                              "hard LOCKUP",
+                                              "KASAN:",
+                                              "UBSAN:",
+                                              "kernel NULL pointer"};
     for (auto p : kPatterns)
         if (line.find(p) != std::string_view::npos) return true;
     return false;

@@ -17,32 +17,32 @@ uint64_t monotonic_ns() {
 
 std::string_view call_name(Call c) {
     switch (c) {
-    case Call::None: return "-";
-    case Call::PreFault: return "KVM_PRE_FAULT_MEMORY";
-    case Call::Run: return "KVM_RUN";
-    case Call::SetMemoryRegion: return "KVM_SET_USER_MEMORY_REGION2";
-    case Call::Fallocate: return "fallocate(PUNCH_HOLE)";
-    case Call::Madvise: return "madvise(MADV_DONTNEED)";
-    case Call::Remap: return "mmap(MAP_FIXED)";
-    case Call::Other: return "other";
+        case Call::None: return "-";
+        case Call::PreFault: return "KVM_PRE_FAULT_MEMORY";
+        case Call::Run: return "KVM_RUN";
+        case Call::SetMemoryRegion: return "KVM_SET_USER_MEMORY_REGION2";
+        case Call::Fallocate: return "fallocate(PUNCH_HOLE)";
+        case Call::Madvise: return "madvise(MADV_DONTNEED)";
+        case Call::Remap: return "mmap(MAP_FIXED)";
+        case Call::Other: return "other";
     }
     return "?";
 }
 
 std::string_view counter_name(Counter c) {
     switch (c) {
-    case Counter::Iterations: return "iterations";
-    case Counter::Mutations: return "mutations";
-    case Counter::PrefaultCalls: return "prefault_calls";
-    case Counter::PrefaultOk: return "prefault_ok";
-    case Counter::PrefaultEagain: return "EAGAIN";
-    case Counter::PrefaultEnoent: return "ENOENT";
-    case Counter::PrefaultEintr: return "EINTR";
-    case Counter::PrefaultOther: return "other_errno";
-    case Counter::RunExits: return "run_exits";
-    case Counter::MmioExits: return "mmio_exits";
-    case Counter::GuestPasses: return "guest_passes";
-    case Counter::kCount: break;
+        case Counter::Iterations: return "iterations";
+        case Counter::Mutations: return "mutations";
+        case Counter::PrefaultCalls: return "prefault_calls";
+        case Counter::PrefaultOk: return "prefault_ok";
+        case Counter::PrefaultEagain: return "EAGAIN";
+        case Counter::PrefaultEnoent: return "ENOENT";
+        case Counter::PrefaultEintr: return "EINTR";
+        case Counter::PrefaultOther: return "other_errno";
+        case Counter::RunExits: return "run_exits";
+        case Counter::MmioExits: return "mmio_exits";
+        case Counter::GuestPasses: return "guest_passes";
+        case Counter::kCount: break;
     }
     return "?";
 }
@@ -81,6 +81,8 @@ void ProgressBoard::finish(ChildVerdict v, std::string_view message) {
     verdict_.store(static_cast<uint32_t>(v));
 }
 
-std::string ProgressBoard::message() const { return std::string(message_, strnlen(message_, sizeof message_)); }
+std::string ProgressBoard::message() const {
+    return std::string(message_, strnlen(message_, sizeof message_));
+}
 
 }  // namespace kvmrace

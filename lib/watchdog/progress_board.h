@@ -12,7 +12,16 @@
 
 namespace kvmrace {
 
-enum class Call : uint32_t { None = 0, PreFault, Run, SetMemoryRegion, Fallocate, Madvise, Remap, Other };
+enum class Call : uint32_t {
+    None = 0,
+    PreFault,
+    Run,
+    SetMemoryRegion,
+    Fallocate,
+    Madvise,
+    Remap,
+    Other
+};
 std::string_view call_name(Call c);
 
 // Outcome counters a scenario keeps (per errno of the racing ioctl, plus engine events).
@@ -54,7 +63,9 @@ public:
     unsigned join(std::string_view role);
     void begin(unsigned slot, Call c);
     void end(unsigned slot);
-    void count(Counter c, uint64_t n = 1) { counters_[static_cast<uint32_t>(c)].fetch_add(n, std::memory_order_relaxed); }
+    void count(Counter c, uint64_t n = 1) {
+        counters_[static_cast<uint32_t>(c)].fetch_add(n, std::memory_order_relaxed);
+    }
     uint64_t counter(Counter c) const { return counters_[static_cast<uint32_t>(c)].load(); }
 
     // Latest begin/end of any thread (0 before the first).
@@ -76,7 +87,8 @@ private:
     char message_[2048];
 };
 
-static_assert(std::atomic<uint64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free,
+static_assert(std::atomic<uint64_t>::is_always_lock_free &&
+                  std::atomic<uint32_t>::is_always_lock_free,
               "the board is shared across processes: its atomics must be lock-free");
 
 // RAII: marks the thread inside `call` for the duration of a scope.

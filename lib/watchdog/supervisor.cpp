@@ -25,10 +25,10 @@ namespace kvmrace {
 
 std::string_view verdict_name(Verdict v) {
     switch (v) {
-    case Verdict::Pass: return "PASS";
-    case Verdict::Fail: return "FAIL";
-    case Verdict::Hang: return "HANG";
-    case Verdict::Skip: return "SKIP";
+        case Verdict::Pass: return "PASS";
+        case Verdict::Fail: return "FAIL";
+        case Verdict::Hang: return "HANG";
+        case Verdict::Skip: return "SKIP";
     }
     return "?";
 }
@@ -99,7 +99,8 @@ void drain_splats(KernelLog& log, std::vector<std::string>& out) {
 
 SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) {
     SupervisedRun out;
-    Mapping shared = Mapping::map(sizeof(ProgressBoard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+    Mapping shared =
+        Mapping::map(sizeof(ProgressBoard), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
     auto* board = new (shared.data()) ProgressBoard();
     KernelLog klog;
     const uint64_t start = monotonic_ns();
@@ -128,7 +129,8 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         uint64_t oldest_call = now;
         for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i) {
             const auto& t = board->thread(i);
-            if (t.call.load() != static_cast<uint32_t>(Call::None)) oldest_call = std::min(oldest_call, t.call_started_ns.load());
+            if (t.call.load() != static_cast<uint32_t>(Call::None))
+                oldest_call = std::min(oldest_call, t.call_started_ns.load());
         }
         const uint64_t idle = now - last, in_call = now - oldest_call;
         if (idle < timeout_ns && in_call < timeout_ns) continue;
@@ -136,7 +138,8 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         // HANG: evidence before anything changes it.
         hung = true;
         out.hang_detect_s = double(std::max(idle, in_call)) / 1e9;
-        out.hang_kind = idle >= timeout_ns ? "no progress" : "a thread stuck in one call while others loop";
+        out.hang_kind =
+            idle >= timeout_ns ? "no progress" : "a thread stuck in one call while others loop";
         out.evidence = collect_evidence(pid, board);
         // Recovery: signal the threads stuck in the racing ioctls (KVM checks signal_pending).
         std::vector<std::string> steps;
@@ -148,7 +151,8 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
             if (c == Call::PreFault || c == Call::Run || c == Call::Other) {
                 t.signalled.store(1);
                 ::syscall(SYS_tgkill, pid, t.tid.load(), SIGUSR1);
-                steps.push_back(fmt::format("signalled {} ({}, in {})", t.tid.load(), t.role, call_name(c)));
+                steps.push_back(
+                    fmt::format("signalled {} ({}, in {})", t.tid.load(), t.role, call_name(c)));
             }
         }
         if (steps.empty()) steps.push_back("no thread inside a racing ioctl to signal");
@@ -160,7 +164,8 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
             return true;
         };
         bool all_out = none_in_call();
-        while (!all_out && monotonic_ns() - signalled_at < uint64_t(opt.recovery_bound.count()) * 1'000'000) {
+        while (!all_out &&
+               monotonic_ns() - signalled_at < uint64_t(opt.recovery_bound.count()) * 1'000'000) {
             bool exited = waiter.wait(opt.tick);
             all_out = none_in_call();  // re-read: the child may have finished during the wait
             if (exited) break;
@@ -170,22 +175,25 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
             finished_after += board->thread(i).finished.load();
         double took = double(monotonic_ns() - signalled_at) / 1e9;
         if (all_out)
-            steps.push_back(fmt::format("every stuck call returned {:.3f} s later ({} calls finished)", took,
-                                        finished_after - finished_before));
+            steps.push_back(
+                fmt::format("every stuck call returned {:.3f} s later ({} calls finished)", took,
+                            finished_after - finished_before));
         else
             steps.push_back(fmt::format("calls still stuck {:.3f} s after the signal", took));
         ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
         const uint64_t killed_at = monotonic_ns();
         if (waiter.wait(opt.kill_bound)) {
-            steps.push_back(fmt::format("child killed in {:.3f} s", double(monotonic_ns() - killed_at) / 1e9));
+            steps.push_back(
+                fmt::format("child killed in {:.3f} s", double(monotonic_ns() - killed_at) / 1e9));
             out.recovered = all_out;
         } else {
             out.unkillable = true;
             std::string states;
             for (const auto& t : collect_evidence(pid, board))
                 states += fmt::format(" {}:{}", t.tid, t.state);
-            steps.push_back(fmt::format("UNKILLABLE: child still alive {} s after SIGKILL (states{}); moving on",
-                                        opt.kill_bound.count() / 1000.0, states));
+            steps.push_back(fmt::format(
+                "UNKILLABLE: child still alive {} s after SIGKILL (states{}); moving on",
+                opt.kill_bound.count() / 1000.0, states));
         }
         for (size_t i = 0; i < steps.size(); ++i) out.recovery += (i ? "; " : "") + steps[i];
         break;
@@ -194,20 +202,21 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
     if (!out.unkillable) ::waitpid(pid, nullptr, 0);  // reap; the pidfd said it exited
 
     for (uint32_t c = 0; c < static_cast<uint32_t>(Counter::kCount); ++c)
-        out.counters[std::string(counter_name(static_cast<Counter>(c)))] = board->counter(static_cast<Counter>(c));
+        out.counters[std::string(counter_name(static_cast<Counter>(c)))] =
+            board->counter(static_cast<Counter>(c));
     out.duration_s = double(monotonic_ns() - start) / 1e9;
     out.message = board->message();
     if (hung) {
         out.verdict = Verdict::Hang;
     } else {
         switch (board->verdict()) {
-        case ChildVerdict::Pass: out.verdict = Verdict::Pass; break;
-        case ChildVerdict::Skip: out.verdict = Verdict::Skip; break;
-        case ChildVerdict::Fail: out.verdict = Verdict::Fail; break;
-        case ChildVerdict::Running:
-            out.verdict = Verdict::Fail;
-            out.message = "the scenario's child died without a verdict (crash?)";
-            break;
+            case ChildVerdict::Pass: out.verdict = Verdict::Pass; break;
+            case ChildVerdict::Skip: out.verdict = Verdict::Skip; break;
+            case ChildVerdict::Fail: out.verdict = Verdict::Fail; break;
+            case ChildVerdict::Running:
+                out.verdict = Verdict::Fail;
+                out.message = "the scenario's child died without a verdict (crash?)";
+                break;
         }
     }
     if (opt.splats_fail && !out.kernel_log.empty() && out.verdict == Verdict::Pass) {

@@ -1,7 +1,8 @@
 // Runs a scenario body in a forked child and watches it: progress on the shared board, the
 // child's exit through a pidfd (waited on with io_uring), and the kernel log. No progress for the
-// hang timeout, or one thread inside a single call for that long, is a HANG: evidence first, then recovery (signal the threads stuck in the racing
-// ioctl, confirm the others get out, kill the child, bounded), then the verdict.
+// hang timeout, or one thread inside a single call for that long, is a HANG: evidence first, then
+// recovery (signal the threads stuck in the racing ioctl, confirm the others get out, kill the
+// child, bounded), then the verdict.
 #pragma once
 
 #include <chrono>
@@ -30,15 +31,15 @@ struct SupervisorOptions {
 
 struct SupervisedRun {
     Verdict verdict = Verdict::Fail;
-    std::string message;                     // child's message, or what went wrong
+    std::string message;  // child's message, or what went wrong
     std::map<std::string, uint64_t> counters;
-    std::vector<ThreadEvidence> evidence;    // HANG only
-    double hang_detect_s = 0;                // how long it was stuck when HANG was declared
-    std::string hang_kind;                   // "no progress" or "a thread stuck in one call ..."
-    std::string recovery;                    // how recovery went (HANG only)
-    bool recovered = false;                  // the stuck calls returned and the child exited
-    bool unkillable = false;                 // child still alive after SIGKILL + kill_bound
-    std::vector<std::string> kernel_log;     // splat lines seen during the run
+    std::vector<ThreadEvidence> evidence;  // HANG only
+    double hang_detect_s = 0;              // how long it was stuck when HANG was declared
+    std::string hang_kind;                 // "no progress" or "a thread stuck in one call ..."
+    std::string recovery;                  // how recovery went (HANG only)
+    bool recovered = false;                // the stuck calls returned and the child exited
+    bool unkillable = false;               // child still alive after SIGKILL + kill_bound
+    std::vector<std::string> kernel_log;   // splat lines seen during the run
     double duration_s = 0;
 };
 

@@ -21,7 +21,8 @@ RaceConfig config_for(const Scenario& s) {
     const RunContext& ctx = run_context();
     RaceConfig cfg;
     cfg.device = ctx.options.device;
-    cfg.iterations = s.actor == Actor::Prefault ? ctx.iterations(200, 2000) : ctx.iterations(1000, 20000);
+    cfg.iterations =
+        s.actor == Actor::Prefault ? ctx.iterations(200, 2000) : ctx.iterations(1000, 20000);
     cfg.duration_s = ctx.options.duration_s;
     cfg.seed = ctx.seed;
     cfg.jitter_us = ctx.options.jitter_us;
@@ -30,7 +31,8 @@ RaceConfig config_for(const Scenario& s) {
 }
 
 std::string hang_report(const SupervisedRun& r, double timeout) {
-    std::string s = fmt::format("HANG: {} for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_kind, r.hang_detect_s, timeout);
+    std::string s = fmt::format("HANG: {} for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_kind,
+                                r.hang_detect_s, timeout);
     s += format_evidence(r.evidence);
     s += "recovery: " + r.recovery + "\n";
     for (const auto& line : r.kernel_log) s += "kernel: " + line + "\n";
@@ -45,7 +47,8 @@ TEST_P(KvmRace, Verdict) {
     if (known_bug && !ctx.options.force) GTEST_SKIP() << skip_reason(*known_bug);
     const RaceConfig cfg = config_for(s);
     SupervisorOptions opt;
-    opt.hang_timeout = std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
+    opt.hang_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
     const bool live = ::isatty(STDOUT_FILENO) && !ctx.options.ktap;
     uint64_t last_draw = 0;
     if (live)
@@ -53,13 +56,16 @@ TEST_P(KvmRace, Verdict) {
             uint64_t now = monotonic_ns();
             if (now - last_draw < 200'000'000) return;  // 5 redraws a second
             last_draw = now;
-            std::string line = fmt::format("\r  .... {}  {:.1f} s  iterations {}/{}  mutations {}", s.name, elapsed,
-                                           b.counter(Counter::Iterations), cfg.iterations, b.counter(Counter::Mutations));
+            std::string line = fmt::format("\r  .... {}  {:.1f} s  iterations {}/{}  mutations {}",
+                                           s.name, elapsed, b.counter(Counter::Iterations),
+                                           cfg.iterations, b.counter(Counter::Mutations));
             if (s.actor == Actor::Prefault)
                 line += fmt::format("  ok {} EAGAIN {} ENOENT {}", b.counter(Counter::PrefaultOk),
-                                    b.counter(Counter::PrefaultEagain), b.counter(Counter::PrefaultEnoent));
+                                    b.counter(Counter::PrefaultEagain),
+                                    b.counter(Counter::PrefaultEnoent));
             else
-                line += fmt::format("  passes {} mmio {}", b.counter(Counter::GuestPasses), b.counter(Counter::MmioExits));
+                line += fmt::format("  passes {} mmio {}", b.counter(Counter::GuestPasses),
+                                    b.counter(Counter::MmioExits));
             std::fputs(line.c_str(), stdout);
             std::fflush(stdout);
         };
@@ -72,11 +78,13 @@ TEST_P(KvmRace, Verdict) {
         if (value) RecordProperty(name, std::to_string(value));
     uint64_t iterations = r.counters["iterations"];
     if (iterations && r.duration_s > 0)
-        RecordProperty("iterations_per_s", std::to_string(static_cast<uint64_t>(iterations / r.duration_s)));
+        RecordProperty("iterations_per_s",
+                       std::to_string(static_cast<uint64_t>(iterations / r.duration_s)));
     if (known_bug && ctx.options.expect_errata) {
         // Checking the checker on a kernel with a known bug: catching it is the expected result.
         bool caught = r.verdict == Verdict::Hang || r.verdict == Verdict::Fail;
-        RecordProperty("expected", fmt::format("{} {}", known_bug->id, caught ? "caught (XFAIL)" : "not triggered"));
+        RecordProperty("expected", fmt::format("{} {}", known_bug->id,
+                                               caught ? "caught (XFAIL)" : "not triggered"));
         if (caught) return;
     }
     switch (r.verdict) {
@@ -87,12 +95,16 @@ TEST_P(KvmRace, Verdict) {
             for (const auto& line : r.kernel_log) log += "\nkernel: " + line;
             FAIL() << "FAIL: " << r.message << log << "\nseed " << cfg.seed;
         }
-        case Verdict::Hang: FAIL() << hang_report(r, ctx.options.hang_timeout_s) << "seed " << cfg.seed;
+        case Verdict::Hang:
+            FAIL() << hang_report(r, ctx.options.hang_timeout_s) << "seed " << cfg.seed;
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(, KvmRace, testing::ValuesIn(scenario_catalog().begin(), scenario_catalog().end()),
-                         [](const testing::TestParamInfo<Scenario>& p) { return std::string(p.param.name); });
+INSTANTIATE_TEST_SUITE_P(, KvmRace,
+                         testing::ValuesIn(scenario_catalog().begin(), scenario_catalog().end()),
+                         [](const testing::TestParamInfo<Scenario>& p) {
+                             return std::string(p.param.name);
+                         });
 
 }  // namespace
 }  // namespace kvmrace::test

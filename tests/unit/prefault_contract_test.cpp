@@ -31,19 +31,25 @@ class UnitPrefaultContract : public testing::TestWithParam<Row> {};
 TEST_P(UnitPrefaultContract, Row) {
     const Row& row = GetParam();
     std::string got = check_prefault_call(row.r, row.w);
-    if (*row.broken == 0) EXPECT_EQ(got, "");
-    else EXPECT_EQ(got.rfind(row.broken, 0), 0u) << got;
+    if (*row.broken == 0)
+        EXPECT_EQ(got, "");
+    else
+        EXPECT_EQ(got.rfind(row.broken, 0), 0u) << got;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     , UnitPrefaultContract,
     testing::Values(
-        Row{"ProgressIsFine", ok(0x1000), kQuiet, ""},
-        Row{"WholeRangeIsFine", ok(S), kQuiet, ""},
+        Row{"ProgressIsFine", ok(0x1000), kQuiet, ""}, Row{"WholeRangeIsFine", ok(S), kQuiet, ""},
         Row{"SuccessWithoutProgress", ok(0), kQuiet, "(size shrank) XOR (ret < 0) broken"},
-        Row{"ErrorWithProgress", {G, S, G + 0x1000, S - 0x1000, -1, Errno{EAGAIN}}, kDeleting,
+        Row{"ErrorWithProgress",
+            {G, S, G + 0x1000, S - 0x1000, -1, Errno{EAGAIN}},
+            kDeleting,
             "(size shrank) XOR (ret < 0) broken"},
-        Row{"GpaAdvancedWrong", {G, S, G + 0x2000, S - 0x1000, 0, {}}, kQuiet, "gpa did not advance"},
+        Row{"GpaAdvancedWrong",
+            {G, S, G + 0x2000, S - 0x1000, 0, {}},
+            kQuiet,
+            "gpa did not advance"},
         Row{"EagainWhileDeleting", err(EAGAIN), kDeleting, ""},
         Row{"EagainWhileMovingCovered", err(EAGAIN), kMovingCovered, ""},
         Row{"EagainWithNothingInFlight", err(EAGAIN), kQuiet, "EAGAIN with no delete/move"},

@@ -44,7 +44,8 @@ TEST(UnitWatchdog, PassingChildReportsItsCounters) {
 }
 
 TEST(UnitWatchdog, ThrowingChildIsFailWithItsMessage) {
-    SupervisedRun r = supervise([](ProgressBoard&) { throw std::runtime_error("contract broken at 3"); }, fast());
+    SupervisedRun r =
+        supervise([](ProgressBoard&) { throw std::runtime_error("contract broken at 3"); }, fast());
     EXPECT_EQ(r.verdict, Verdict::Fail);
     EXPECT_EQ(r.message, "contract broken at 3");
 }
@@ -143,7 +144,8 @@ TEST(UnitWatchdog, ChildThatNeverReportsProgressIsHang) {
 }
 
 TEST(UnitKernelLog, RecognizesSplats) {
-    EXPECT_TRUE(is_splat("WARNING: CPU: 1 PID: 77 at arch/x86/kvm/mmu/mmu.c:4713 kvm_tdp_map_page+0x1f/0x80"));
+    EXPECT_TRUE(is_splat(
+        "WARNING: CPU: 1 PID: 77 at arch/x86/kvm/mmu/mmu.c:4713 kvm_tdp_map_page+0x1f/0x80"));
     EXPECT_TRUE(is_splat("INFO: task kvmrace:212 blocked for more than 120 seconds."));
     EXPECT_TRUE(is_splat("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"));
     EXPECT_TRUE(is_splat("watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [kvmrace:99]"));
