@@ -70,7 +70,10 @@ Errno GuestVm::try_run(unsigned i, GuestExit& exit) {
 
 GuestExit GuestVm::run(unsigned i) {
     GuestExit exit{};
-    Errno e = try_run(i, exit);
+    Errno e;
+    do {
+        e = try_run(i, exit);  // a signal interrupted KVM_RUN: re-enter, as a VMM does
+    } while (e == EINTR);
     if (!e.ok()) throw KvmError("KVM_RUN", e.value, fmt::format("vcpu={}", i));
     return exit;
 }

@@ -54,8 +54,15 @@ const std::vector<kvm_cpuid_entry2>& System::supported_cpuid() const {
 }
 
 Vm System::create_vm(uapi::VmType type) const {
-    int vmfd = checked_ioctl(fd(), KVM_CREATE_VM, "KVM_CREATE_VM", static_cast<unsigned long>(type),
-                             fmt::format("type={}", static_cast<unsigned long>(type)));
+    // An interrupted creation (EINTR: a signal arrived, e.g. SIGCHLD of a scenario child) is
+    // simply retried; every other errno throws.
+    int vmfd;
+    do {
+        vmfd = ::ioctl(fd(), KVM_CREATE_VM, static_cast<unsigned long>(type));
+    } while (vmfd < 0 && errno == EINTR);
+    if (vmfd < 0)
+        throw KvmError("KVM_CREATE_VM", errno,
+                       fmt::format("type={}", static_cast<unsigned long>(type)));
     return Vm(*this, UniqueFd(vmfd), type);
 }
 
