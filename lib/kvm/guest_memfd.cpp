@@ -26,9 +26,4 @@ Errno GuestMemfd::try_punch_hole(uint64_t offset, uint64_t len) const {
     return Errno{r < 0 ? errno : 0};
 }
 
-Errno GuestMemfd::try_allocate(uint64_t offset, uint64_t len) const {
-    int r = ::fallocate(fd(), 0, static_cast<off_t>(offset), static_cast<off_t>(len));
-    return Errno{r < 0 ? errno : 0};
-}
-
 }  // namespace kvmrace

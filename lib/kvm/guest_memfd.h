@@ -23,7 +23,6 @@ public:
     Errno try_map(uint64_t size, uint64_t offset = 0) const;  // unmapped again on success
     // fallocate(PUNCH_HOLE | KEEP_SIZE): the range reads back as zeros afterwards.
     Errno try_punch_hole(uint64_t offset, uint64_t len) const;
-    Errno try_allocate(uint64_t offset, uint64_t len) const;
 
 private:
     UniqueFd fd_;

@@ -51,12 +51,6 @@ void Vcpu::set_cpuid(std::span<const kvm_cpuid_entry2> entries) {
     checked_ioctl(fd(), uapi::kSetCpuid2, "KVM_SET_CPUID2", c, fmt::format("nent={}", c->nent));
 }
 
-kvm_mp_state Vcpu::mp_state() const {
-    kvm_mp_state s{};
-    checked_ioctl(fd(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE", &s);
-    return s;
-}
-
 PrefaultResult Vcpu::pre_fault(uint64_t gpa, uint64_t size, uint64_t flags) {
     uapi::PreFaultMemory arg{};
     arg.gpa = gpa;

@@ -38,14 +38,12 @@ public:
     // KVM_RUN; EINTR (a signal, or immediate_exit) is returned, not thrown.
     Errno try_run();
     void run();  // throws on any errno
-    void set_immediate_exit(bool on) { run_state().immediate_exit = on ? 1 : 0; }
 
     kvm_regs regs() const;
     void set_regs(const kvm_regs& r);
     kvm_sregs sregs() const;
     void set_sregs(const kvm_sregs& s);
     void set_cpuid(std::span<const kvm_cpuid_entry2> entries);
-    kvm_mp_state mp_state() const;
 
     PrefaultResult pre_fault(uint64_t gpa, uint64_t size, uint64_t flags = 0);
 

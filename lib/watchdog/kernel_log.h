@@ -11,9 +11,9 @@ namespace kvmrace {
 
 class KernelLog {
 public:
-    // Opens /dev/kmsg positioned at its end; unreadable (not root, no device) leaves it inert.
+    // Opens /dev/kmsg positioned at its end; unreadable (not root, no device) leaves it inert:
+    // drain() then returns nothing.
     explicit KernelLog(const char* path = "/dev/kmsg");
-    bool available() const { return fd_.valid(); }
     // Every record logged since the last call (message text only, continuation lines joined).
     std::vector<std::string> drain();
 
