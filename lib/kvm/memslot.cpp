@@ -127,6 +127,10 @@ Errno Memslot::try_remap() {
     return Errno{p == MAP_FAILED ? errno : 0};
 }
 
+Errno Memslot::try_protect(int prot) {
+    return Errno{::mprotect(memory_.data(), memory_.size(), prot) == 0 ? 0 : errno};
+}
+
 namespace {
 void check(Errno e, const char* what, const uapi::UserspaceMemoryRegion2& r) {
     if (!e.ok())

@@ -67,6 +67,7 @@ public:
     // remap; both keep the data.
     Errno try_madvise_dontneed();
     Errno try_remap();
+    Errno try_protect(int prot);
 
 private:
     Errno apply(const uapi::UserspaceMemoryRegion2& r);

@@ -209,7 +209,8 @@ private:
             }
             case Mutation::Recreate:
             case Mutation::Madvise:
-            case Mutation::Remap: break;
+            case Mutation::Remap:
+            case Mutation::Mprotect: break;
         }
         board_.count(Counter::Mutations);
     }

@@ -2,6 +2,8 @@
 // own part of one slot at CPL3 while a mutator changes the slot or its host memory. KVM must keep
 // its in-kernel retry working: no hang, MMIO exits only while the slot is gone (and only inside
 // it), and no word the guest wrote may be lost.
+#include <sys/mman.h>
+
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "guest/ucall.h"
 #include "kvm/kvm_error.h"
 #include "payloads/memory.h"
+#include "race/prefault_contract.h"
 #include "race/race_config.h"
 #include "race/schedule.h"
 
@@ -64,6 +67,7 @@ private:
         for (;;) {
             GuestExit e{};
             Errno err;
+            WindowProbe protect_probe(protections_);
             {
                 InCall in(board_, slot, Call::Run);
                 err = g_.try_run(i, e);
@@ -71,6 +75,27 @@ private:
             board_.count(Counter::RunExits);
             if (err == EINTR && board_.thread(slot).signalled.load())
                 return fail("interrupted by the supervisor");
+            if (err == EINTR) continue;  // some other signal: re-enter
+            if (err == EFAULT && s_.mutation == Mutation::Mprotect) {
+                // The guest wrote while the host memory was read-only. Legal only inside a
+                // protection window; the write is retried once the memory is writable again.
+                if (!protect_probe.overlapped())
+                    return fail(
+                        fmt::format("KVM_RUN EFAULT on vcpu {} with no mprotect in flight", i));
+                const kvm_run& run = g_.vcpu(i).run_state();
+                if (run.exit_reason == uapi::kExitMemoryFault) {
+                    uapi::MemoryFaultExit mf;
+                    std::memcpy(&mf, &run.mmio,
+                                sizeof mf);  // kvm_run.memory_fault shares the union
+                    if (mf.gpa < kBase || mf.gpa >= kBase + slot_.size())
+                        return fail(fmt::format(
+                            "KVM_EXIT_MEMORY_FAULT at gpa {:#x} outside the slot", mf.gpa));
+                }
+                board_.count(Counter::MemoryFaults);
+                const uint64_t target = protections_.started.load();
+                while (protections_.finished.load() < target && !stop_) asm volatile("pause");
+                continue;
+            }
             if (!err.ok()) return fail(fmt::format("KVM_RUN on vcpu {}: {}", i, err.describe()));
             if (e.reason == ExitReason::Mmio) {
                 kvm_run& run = g_.vcpu(i).run_state();
@@ -119,6 +144,16 @@ private:
                 InCall in(board_, slot, Call::Madvise);
                 if (Errno e = slot_.try_madvise_dontneed(); !e.ok())
                     throw KvmError("madvise(MADV_DONTNEED)", e.value, "");
+                break;
+            }
+            case Mutation::Mprotect: {
+                InCall in(board_, slot, Call::Other);
+                protections_.start();
+                Errno ro = slot_.try_protect(PROT_READ);
+                Errno rw = slot_.try_protect(PROT_READ | PROT_WRITE);
+                protections_.finish();
+                if (!ro.ok() || !rw.ok())
+                    throw KvmError("mprotect", ro.ok() ? rw.value : ro.value, "");
                 break;
             }
             case Mutation::Remap: {
@@ -182,6 +217,7 @@ private:
     GuestVm g_;
     Memslot& slot_;
     std::atomic<bool> stop_{false};
+    OperationClock protections_;
     std::atomic<uint64_t> last_pass_[abi::kMaxVcpus] = {};
     std::mutex mu_;
     std::string failure_;

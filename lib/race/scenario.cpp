@@ -57,6 +57,14 @@ constexpr std::array kCatalog{
              "two vCPUs fill+verify while the host memory is MADV_DONTNEEDed (mmu notifier)"},
     Scenario{"RunVsRemap_MemfdShared", Run, Remap, kDefault, MemfdShared, 2, true,
              "two vCPUs fill+verify while the host memory is re-mmapped in place (mmu notifier)"},
+    Scenario{
+        "RunVsMprotect_MemfdShared", Run, Mprotect, kDefault, MemfdShared, 2, true,
+        "two vCPUs fill+verify while the host memory turns read-only and back (EFAULT only then)"},
+    Scenario{
+        "RunVsDelete_SwProtectedAnon", Run, Delete, kSwProtected, Anonymous, 2, true,
+        "two vCPUs of a SW_PROTECTED VM fill+verify shared memory while the slot is re-created"},
+    Scenario{"PrefaultVsDelete_SwProtectedAnon", Prefault, Delete, kSwProtected, Anonymous, 1,
+             false, "prefault vs delete + re-create, SW_PROTECTED VM, shared (anonymous) memory"},
 };
 
 }  // namespace
@@ -74,6 +82,7 @@ std::string_view mutation_name(Mutation m) {
         case Recreate: return "recreate";
         case Madvise: return "madvise";
         case Remap: return "remap";
+        case Mprotect: return "mprotect";
     }
     return "?";
 }

@@ -23,6 +23,7 @@ enum class Mutation {
     Recreate,        // no concurrency: prefault, delete + re-create, prefault again
     Madvise,         // MADV_DONTNEED on the host memory (mmu notifier, data kept: shared memfd)
     Remap,           // mmap(MAP_FIXED) over the host memory (mmu notifier, data kept)
+    Mprotect,        // mprotect(PROT_READ) then back to read-write (mmu notifier, data kept)
 };
 
 enum class RaceBacking { Anonymous, Thp, GuestMemfdShared, GuestMemfdPrivate, MemfdShared };

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "report/terminal.h"
+
 #include <string>
 
 namespace kvmrace {
@@ -29,7 +31,7 @@ std::string properties(const testing::TestResult& r) {
 }  // namespace
 
 ResultPrinter::ResultPrinter(Tally& tally, std::FILE* out)
-    : tally_(tally), out_(out), colour_(::isatty(::fileno(out)) != 0) {}
+    : tally_(tally), out_(out), colour_(is_interactive(::fileno(out))) {}
 
 void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
     const testing::TestResult& r = *info.result();

@@ -42,6 +42,7 @@ std::string_view counter_name(Counter c) {
         case Counter::RunExits: return "run_exits";
         case Counter::MmioExits: return "mmio_exits";
         case Counter::GuestPasses: return "guest_passes";
+        case Counter::MemoryFaults: return "efault_exits";
         case Counter::kCount: break;
     }
     return "?";

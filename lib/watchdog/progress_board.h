@@ -37,6 +37,7 @@ enum class Counter : uint32_t {
     RunExits,
     MmioExits,
     GuestPasses,
+    MemoryFaults,
     kCount
 };
 std::string_view counter_name(Counter c);

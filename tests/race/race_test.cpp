@@ -11,6 +11,7 @@
 #include "kernel/errata.h"
 #include "kvm/system.h"
 #include "race/race_config.h"
+#include "report/terminal.h"
 #include "watchdog/supervisor.h"
 
 namespace kvmrace::test {
@@ -55,7 +56,7 @@ TEST_P(KvmRace, Verdict) {
     SupervisorOptions opt;
     opt.hang_timeout =
         std::chrono::milliseconds(static_cast<int64_t>(ctx.options.hang_timeout_s * 1000));
-    const bool live = ::isatty(STDOUT_FILENO) && !ctx.options.ktap;
+    const bool live = is_interactive(STDOUT_FILENO) && !ctx.options.ktap;
     uint64_t last_draw = 0;
     if (live)
         opt.on_tick = [&](const ProgressBoard& b, double elapsed) {
