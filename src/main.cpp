@@ -35,6 +35,11 @@ using namespace kvmrace;
 
 namespace {
 
+bool has_gtest_flag(const Options& o, std::string_view flag) {
+    return std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
+                       [&](const std::string& a) { return a.starts_with(flag); });
+}
+
 // Full names of the registered tests that the filter selects, in registration order.
 std::vector<std::string> selected_tests(const std::string& filter, bool also_disabled) {
     std::vector<std::string> names;
@@ -134,9 +139,7 @@ int main(int argc, char** argv) {
     gargv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down when removing flags
     testing::InitGoogleTest(&gargc, gargv.data());
 
-    const bool also_disabled =
-        std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
-                    [](const auto& a) { return a.starts_with("--gtest_also_run_disabled_tests"); });
+    const bool also_disabled = has_gtest_flag(o, "--gtest_also_run_disabled_tests");
     std::vector<std::string> tests = selected_tests(gtest_filter(o), also_disabled);
     int selected = static_cast<int>(tests.size());
     if (o.list) {
@@ -156,9 +159,7 @@ int main(int argc, char** argv) {
         return tally.exit_code();
     }
 
-    const bool death_test_child =
-        std::any_of(o.gtest_args.begin(), o.gtest_args.end(),
-                    [](const auto& a) { return a.starts_with("--gtest_internal_run_death_test"); });
+    const bool death_test_child = has_gtest_flag(o, "--gtest_internal_run_death_test");
     if (!death_test_child && !o.ktap) {
         std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
                     static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");

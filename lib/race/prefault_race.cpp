@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "guest/guest_vm.h"
+#include "guest/host_pattern.h"
 #include "kernel/version.h"
 #include "kvm/kvm_error.h"
 #include "kvm/stats.h"
@@ -79,10 +80,7 @@ public:
 private:
     void fill_host_pattern() {
         for (Memslot* slot : slots_)
-            for (uint64_t off = 0; off < slot->size(); off += 8) {
-                uint64_t v = abi::pattern_word(slot->gpa() + off, cfg_.seed);
-                std::memcpy(slot->host() + off, &v, 8);
-            }
+            host_fill_pattern(slot->host(), slot->gpa(), slot->size(), cfg_.seed);
     }
 
     Range range_of(unsigned i) const {

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "guest/guest_vm.h"
+#include "guest/host_pattern.h"
 #include "guest/ucall.h"
 #include "kvm/kvm_error.h"
 #include "payloads/memory.h"
@@ -200,13 +201,13 @@ private:
     void check_last_pass(unsigned i) {
         const uint64_t pass = last_pass_[i].load();
         if (pass == 0) throw std::runtime_error(fmt::format("vcpu {} never completed a pass", i));
-        for (uint64_t off = 0; off < kPartBytes; off += 8) {
-            uint64_t gpa = kBase + i * kPartBytes + off, v;
-            std::memcpy(&v, slot_.host() + i * kPartBytes + off, 8);
-            if (v != abi::pattern_word(gpa, pass))
-                throw std::runtime_error(fmt::format(
-                    "data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
-                    gpa, v, pass, abi::pattern_word(gpa, pass)));
+        const uint8_t* part = slot_.host() + i * kPartBytes;
+        if (auto off = host_pattern_mismatch(part, kBase + i * kPartBytes, kPartBytes, pass)) {
+            uint64_t gpa = kBase + i * kPartBytes + *off, v;
+            std::memcpy(&v, part + *off, 8);
+            throw std::runtime_error(fmt::format(
+                "data lost: gpa {:#x} holds {:#x}, the guest's last pass (seed {}) wrote {:#x}",
+                gpa, v, pass, abi::pattern_word(gpa, pass)));
         }
     }
 

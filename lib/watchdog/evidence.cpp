@@ -53,7 +53,7 @@ std::vector<ThreadEvidence> collect_evidence(pid_t pid, const ProgressBoard* boa
             if (!line.empty()) t.stack.push_back(line);
         t.in_call = "-";
         if (board) {
-            for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i) {
+            for (unsigned i = 0; i < board->threads(); ++i) {
                 const auto& bt = board->thread(i);
                 if (bt.tid.load() != t.tid) continue;
                 t.role = bt.role;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -71,7 +72,8 @@ public:
 
     // Latest begin/end of any thread (0 before the first).
     uint64_t last_progress_ns() const { return last_progress_ns_.load(); }
-    unsigned threads() const { return nthreads_.load(); }
+    // Threads that joined (never more than the slots there are).
+    unsigned threads() const { return std::min(nthreads_.load(), kMaxThreads); }
     const Thread& thread(unsigned i) const { return threads_[i]; }
     Thread& thread(unsigned i) { return threads_[i]; }
 

@@ -127,7 +127,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         // Two ways to be stuck: nobody progresses, or one thread never leaves a call while the
         // others keep looping (e.g. retrying EAGAIN against a deleter that never finishes).
         uint64_t oldest_call = now;
-        for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i) {
+        for (unsigned i = 0; i < board->threads(); ++i) {
             const auto& t = board->thread(i);
             if (t.call.load() != static_cast<uint32_t>(Call::None))
                 oldest_call = std::min(oldest_call, t.call_started_ns.load());
@@ -144,7 +144,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         // Recovery: signal the threads stuck in the racing ioctls (KVM checks signal_pending).
         std::vector<std::string> steps;
         uint64_t finished_before = 0;
-        for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i) {
+        for (unsigned i = 0; i < board->threads(); ++i) {
             auto& t = board->thread(i);
             finished_before += t.finished.load();
             auto c = static_cast<Call>(t.call.load());
@@ -159,7 +159,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         // Did every stuck call return?
         const uint64_t signalled_at = monotonic_ns();
         auto none_in_call = [&] {
-            for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i)
+            for (unsigned i = 0; i < board->threads(); ++i)
                 if (board->thread(i).call.load() != static_cast<uint32_t>(Call::None)) return false;
             return true;
         };
@@ -171,7 +171,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
             if (exited) break;
         }
         uint64_t finished_after = 0;
-        for (unsigned i = 0; i < board->threads() && i < ProgressBoard::kMaxThreads; ++i)
+        for (unsigned i = 0; i < board->threads(); ++i)
             finished_after += board->thread(i).finished.load();
         double took = double(monotonic_ns() - signalled_at) / 1e9;
         if (all_out)

@@ -44,7 +44,7 @@ TEST_F(KvmDirtyLog, ManualProtectKeepsBitsUntilCleared) {
     GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
     int caps = system().check_extension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
     if (!(caps & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
-        GTEST_SKIP() << cap_reason(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, caps);
+        GTEST_SKIP() << capability_reason(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, caps);
     g.vm().enable_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
     g.add_slot({kSlot, abi::kDataBase, kSlotBytes, uapi::kMemLogDirtyPages});
     const uint64_t mask = 0x0f0f'0000'0000'1003ull;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "guest/guest_vm.h"
+#include "guest/host_pattern.h"
 #include "kvm/kvm_error.h"
 #include "kvm_test.h"
 #include "payloads/memory.h"
@@ -16,23 +17,6 @@ constexpr uint64_t kSlotBytes = 4ull << 20;  // two 2 MiB pages
 using payload::memory::kFill;
 using payload::memory::kVerify;
 
-void host_fill(uint8_t* mem, uint64_t gpa, uint64_t size, uint64_t seed) {
-    for (uint64_t off = 0; off < size; off += 8) {
-        uint64_t v = abi::pattern_word(gpa + off, seed);
-        std::memcpy(mem + off, &v, 8);
-    }
-}
-
-// Offset of the first word that differs from the pattern, or size if none.
-uint64_t host_mismatch(const uint8_t* mem, uint64_t gpa, uint64_t size, uint64_t seed) {
-    for (uint64_t off = 0; off < size; off += 8) {
-        uint64_t v;
-        std::memcpy(&v, mem + off, 8);
-        if (v != abi::pattern_word(gpa + off, seed)) return off;
-    }
-    return size;
-}
-
 class KvmGuestMemory : public KvmTest, public testing::WithParamInterface<Backing> {
 protected:
     // The data slot on the requested backing, or a SKIP with the reason it cannot be had here.
@@ -43,7 +27,7 @@ protected:
             uint64_t want = uapi::kGuestMemfdFlagMmap | uapi::kGuestMemfdFlagInitShared;
             if ((flags & want) != want) {
                 skip_reason_ =
-                    cap_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
+                    capability_reason(uapi::kCapGuestMemfdFlags, flags) + ", need MMAP|INIT_SHARED";
                 return nullptr;
             }
         }
@@ -65,12 +49,12 @@ TEST_P(KvmGuestMemory, HostWritesGuestReadsAndBack) {
     GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
     Memslot* s = add_data_slot(g);
     if (!s) GTEST_SKIP() << skip_reason_;
-    host_fill(s->host(), abi::kDataBase, kSlotBytes, 11);
+    host_fill_pattern(s->host(), abi::kDataBase, kSlotBytes, 11);
     g.start(0, {kVerify, abi::kDataBase, kSlotBytes, 11});
     EXPECT_EQ(g.run_to_done(), 0u);
     g.start(0, {kFill, abi::kDataBase, kSlotBytes, 12});
     EXPECT_EQ(g.run_to_done(), 0u);
-    EXPECT_EQ(host_mismatch(s->host(), abi::kDataBase, kSlotBytes, 12), kSlotBytes)
+    EXPECT_EQ(host_pattern_mismatch(s->host(), abi::kDataBase, kSlotBytes, 12), std::nullopt)
         << "the host does not see what the guest wrote";
 }
 

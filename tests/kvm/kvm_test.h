@@ -24,17 +24,15 @@ protected:
     }
     const System& system() const { return *system_; }
 
-    static std::string cap_reason(int cap, int value) { return capability_reason(cap, value); }
-
 private:
     std::unique_ptr<System> system_;
 };
 
 // Skips the test unless the system-wide capability is non-zero.
-#define KVMRACE_REQUIRE_CAP(sys, cap)                                               \
-    do {                                                                            \
-        int v_ = (sys).check_extension(cap);                                        \
-        if (v_ == 0) GTEST_SKIP() << ::kvmrace::test::KvmTest::cap_reason(cap, v_); \
+#define KVMRACE_REQUIRE_CAP(sys, cap)                                       \
+    do {                                                                    \
+        int v_ = (sys).check_extension(cap);                                \
+        if (v_ == 0) GTEST_SKIP() << ::kvmrace::capability_reason(cap, v_); \
     } while (0)
 
 }  // namespace kvmrace::test

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "guest/guest_vm.h"
+#include "guest/host_pattern.h"
 #include "kvm/memslot.h"
 #include "kvm/vm.h"
 #include "kvm_test.h"
@@ -44,10 +45,7 @@ TEST_F(KvmMemslot, GuestSeesSlotAtItsNewBaseAfterMove) {
     s.move(moved);
     // The pattern depends on the GPA, so the host rewrites it for the new base, and the guest
     // must read exactly that at the new GPA and nothing at the old one.
-    for (uint64_t off = 0; off < kSlotBytes; off += 8) {
-        uint64_t v = abi::pattern_word(moved + off, 9);
-        std::memcpy(s.host() + off, &v, 8);
-    }
+    host_fill_pattern(s.host(), moved, kSlotBytes, 9);
     g.start(0, {kVerify, moved, kSlotBytes, 9});
     EXPECT_EQ(g.run_to_done(), 0u);
     g.start(0, {kVerify, abi::kDataBase, kSlotBytes, 9});
@@ -58,10 +56,7 @@ TEST_F(KvmMemslot, GuestSeesSlotAtItsNewBaseAfterMove) {
 TEST_F(KvmMemslot, ReadonlySlotReadsWorkAndWritesExitAsMmio) {
     GuestVm g = guest();
     Memslot& s = g.add_slot({1, abi::kDataBase, kSlotBytes, uapi::kMemReadonly});
-    for (uint64_t off = 0; off < kSlotBytes; off += 8) {
-        uint64_t v = abi::pattern_word(abi::kDataBase + off, 3);
-        std::memcpy(s.host() + off, &v, 8);
-    }
+    host_fill_pattern(s.host(), abi::kDataBase, kSlotBytes, 3);
     g.start(0, {kVerify, abi::kDataBase, kSlotBytes, 3});
     EXPECT_EQ(g.run_to_done(), 0u);
     g.start(0, {kFill, abi::kDataBase, kSlotBytes, 4});
@@ -70,9 +65,8 @@ TEST_F(KvmMemslot, ReadonlySlotReadsWorkAndWritesExitAsMmio) {
     const kvm_run& run = g.vcpu().run_state();
     EXPECT_EQ(run.mmio.phys_addr, abi::kDataBase);
     EXPECT_EQ(run.mmio.is_write, 1);
-    uint64_t first;
-    std::memcpy(&first, s.host(), 8);
-    EXPECT_EQ(first, abi::pattern_word(abi::kDataBase, 3)) << "a readonly slot's memory changed";
+    EXPECT_EQ(host_pattern_mismatch(s.host(), abi::kDataBase, kSlotBytes, 3), std::nullopt)
+        << "a readonly slot's memory changed";
 }
 
 TEST_F(KvmMemslot, DirtyLogFlagTogglesOnAndOff) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "guest/guest_vm.h"
+#include "guest/host_pattern.h"
 #include "kvm/stats.h"
 #include "kvm_test.h"
 #include "payloads/memory.h"
@@ -23,7 +24,7 @@ protected:
             GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
             g.add_slot({1, abi::kDataBase, kSlotBytes});
             PrefaultResult r = g.vcpu().pre_fault(abi::kDataBase, abi::kPageSize);
-            GTEST_SKIP() << cap_reason(uapi::kCapPreFaultMemory, cap)
+            GTEST_SKIP() << capability_reason(uapi::kCapPreFaultMemory, cap)
                          << "; KVM_PRE_FAULT_MEMORY: " << r.err.describe();
         }
     }
@@ -66,10 +67,7 @@ TEST_F(KvmPrefault, GpaWithoutMemslotIsEnoent) {
 TEST_F(KvmPrefault, WholeSlotIsMappedAndContractHoldsOnEveryCall) {
     GuestVm g(system(), {PayloadId::Memory, 1, Privilege::Cpl3});
     Memslot& s = g.add_slot({1, abi::kDataBase, kSlotBytes, 0, Backing::Thp});
-    for (uint64_t off = 0; off < kSlotBytes; off += 8) {
-        uint64_t v = abi::pattern_word(abi::kDataBase + off, 5);
-        std::memcpy(s.host() + off, &v, 8);
-    }
+    host_fill_pattern(s.host(), abi::kDataBase, kSlotBytes, 5);
     Stats stats(g.vm().stats_fd());
     const uint64_t mapped_before = stats.read("pages_4k").value_or(0) * 4096 +
                                    stats.read("pages_2m").value_or(0) * (2ull << 20);

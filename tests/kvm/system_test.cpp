@@ -34,14 +34,14 @@ TEST_F(KvmSystem, VmAndVcpuLifecycle) {
 TEST_F(KvmSystem, VcpuIdAtMaxIsRejected) {
     Vm vm = system().create_vm();
     int max_id = system().check_extension(KVM_CAP_MAX_VCPU_ID);
-    if (max_id == 0) GTEST_SKIP() << cap_reason(KVM_CAP_MAX_VCPU_ID, max_id);
+    if (max_id == 0) GTEST_SKIP() << capability_reason(KVM_CAP_MAX_VCPU_ID, max_id);
     EXPECT_EQ(vm.try_create_vcpu(static_cast<unsigned>(max_id)), EINVAL);
 }
 
 TEST_F(KvmSystem, CapabilitiesTheSuiteNeedsArePresent) {
     for (int cap : {KVM_CAP_USER_MEMORY, KVM_CAP_NR_MEMSLOTS, KVM_CAP_IRQFD, KVM_CAP_IOEVENTFD,
                     KVM_CAP_READONLY_MEM, KVM_CAP_BINARY_STATS_FD})
-        EXPECT_GT(system().check_extension(cap), 0) << cap_reason(cap, 0);
+        EXPECT_GT(system().check_extension(cap), 0) << capability_reason(cap, 0);
     EXPECT_EQ(system().check_extension(0x7fffffff), 0) << "unknown capabilities read as 0";
 }
 

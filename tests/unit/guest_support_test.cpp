@@ -7,6 +7,7 @@
 
 #include "abi.h"
 #include "guest/elf_image.h"
+#include "guest/host_pattern.h"
 #include "guest/payloads.h"
 #include "guest/system_tables.h"
 #include "guest/ucall.h"
@@ -149,6 +150,16 @@ TEST(UnitGuestFormat, TruncatesAndTerminates) {
     }("%s", "0123456789");
     EXPECT_EQ(n, 10) << "returns the untruncated length";
     EXPECT_STREQ(buf, "0123456");
+}
+
+TEST(UnitPattern, HostFillAndMismatchFindTheCorruptedWord) {
+    std::vector<uint8_t> mem(4096);
+    host_fill_pattern(mem.data(), 0x40000000, mem.size(), 7);
+    EXPECT_EQ(host_pattern_mismatch(mem.data(), 0x40000000, mem.size(), 7), std::nullopt);
+    EXPECT_EQ(host_pattern_mismatch(mem.data(), 0x40000000, mem.size(), 8), 0u) << "another seed differs at once";
+    EXPECT_EQ(host_pattern_mismatch(mem.data(), 0x40001000, mem.size(), 7), 0u) << "the pattern depends on the GPA";
+    mem[0x7a8 + 3] ^= 1;
+    EXPECT_EQ(host_pattern_mismatch(mem.data(), 0x40000000, mem.size(), 7), 0x7a8u);
 }
 
 TEST(UnitPattern, DependsOnAddressAndSeed) {
