@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     set_run_context(ctx);
 
     if (o.errata) {
-        std::fputs(errata_table(KernelVersion::running()).c_str(), stdout);
+        std::fputs(errata_table(KernelVersion::running(), o.assume_fixed).c_str(), stdout);
         return 0;
     }
     if (o.caps) {

@@ -1,8 +1,12 @@
 #include "cli/options.h"
 
+#include <algorithm>
+
 #include <charconv>
 
 #include <fmt/format.h>
+
+#include "kernel/errata.h"
 
 namespace kvmrace {
 
@@ -96,6 +100,8 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --force             run scenarios that a known bug of this kernel would livelock
   --expect-errata     with --force: a known bug's HANG/FAIL counts as caught (XFAIL, passes)
   --errata            print the known kernel bugs against the running kernel and exit
+  --assume-fixed=ID,..  this kernel carries the fix for these errata (a backport or a candidate
+                      patch its version cannot show): their scenarios run and must pass
   --caps              print the capability table and exit
   --list              list the selected tests (race scenarios with what they need) and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -157,6 +163,18 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             if (!v || v->empty())
                 return fail(fmt::format("kvmrace: {} needs {}", key, field->what));
             o.*(field->member) = std::string(*v);
+        } else if (key == "--assume-fixed") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --assume-fixed needs erratum ids");
+            for (std::string_view rest = *v; !rest.empty();) {
+                std::string_view id = rest.substr(0, rest.find(','));
+                rest.remove_prefix(std::min(rest.size(), id.size() + 1));
+                if (!find_erratum(id))
+                    return fail(fmt::format(
+                        "kvmrace: --assume-fixed: no erratum '{}' (kvmrace --errata lists them)",
+                        id));
+                o.assume_fixed.emplace_back(id);
+            }
         } else if (key == "--iterations") {
             if (!take_u64(o.iterations)) return r;
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");

@@ -20,6 +20,7 @@ struct Options {
     bool errata = false;         // --errata: print the errata table and exit
     bool force = false;          // run scenarios a known bug of this kernel would livelock
     bool expect_errata = false;  // a known bug's HANG/FAIL is expected (XFAIL): for vm-run checks
+    std::vector<std::string> assume_fixed;  // errata this kernel carries a fix for (backport, patch)
     bool quick = false;
     Selection selection = Selection::Kvm;
     int verbosity = 0;  // -q: -1, -v: +1 per v

@@ -1,87 +1,154 @@
 #include "kernel/errata.h"
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
 
-#include "cli/test_filter.h"
-
 namespace kvmrace {
+
+bool memslot_update_zaps_all_roots(uapi::VmType type, bool slot_zap_all, const KernelVersion& k) {
+    constexpr KernelVersion kQuirkSince{6, 12, 0};
+    if (k < kQuirkSince) return true;
+    return type == uapi::VmType::Default && slot_zap_all;
+}
 
 namespace {
 
+constexpr KernelVersion kPrefaultSince{6, 11, 0};  // KVM_PRE_FAULT_MEMORY first release
+
+bool prefault_meets_deleted_or_moved_slot(const Scenario& s, const KernelVersion&) {
+    return s.actor == Actor::Prefault && invalidates_slot(s.mutation);
+}
+
+bool zaps_all_roots(const Scenario& s, const KernelVersion& k) {
+    return memslot_update_zaps_all_roots(s.vm_type, !s.slot_zap_all_off, k);
+}
+
+bool prefault_after_zap_all(const Scenario& s, const KernelVersion& k) {
+    return s.actor == Actor::Prefault &&
+           (invalidates_slot(s.mutation) || s.mutation == Mutation::Recreate) &&
+           zaps_all_roots(s, k);
+}
+
+bool prefault_during_zap_all(const Scenario& s, const KernelVersion& k) {
+    return s.actor == Actor::Prefault && invalidates_slot(s.mutation) && zaps_all_roots(s, k);
+}
+
 constexpr std::array kErrata{
-    Erratum{
-        "prefault-eagain",
-        "KVM: x86/mmu: Return -EAGAIN if userspace deletes/moves memslot during prefault",
-        "",
-        {6, 18, 0},
-        "PrefaultVsDelete_*:PrefaultVsMove*:PrefaultSpanningTwoSlots*:PrefaultFourVcpus*",
-        "KVM_PRE_FAULT_MEMORY retries forever on the invalid slot holding kvm->srcu while the "
-        "deleter "
-        "waits in synchronize_srcu_expedited(): livelock until the prefault thread gets a signal"},
-    Erratum{"prefault-obsolete-roots",
-            "KVM: x86/mmu: Check and free obsolete roots in kvm_mmu_reload()",
-            "",
+    Erratum{"prefault-eagain",
+            kPrefaultSince,
             {6, 18, 0},
-            "PrefaultAfterRecreate_*",
-            "after a memslot delete/re-create, prefault keeps the obsolete root (only KVM_RUN "
-            "frees it) and "
-            "retries forever"},
-    // Found by kvmrace on 6.18.2 (PrefaultVsMoveAway: prefault in state R for 30 s, the mover in
-    // __synchronize_srcu; a signal frees both). A delete/move zaps all roots between its two
-    // synchronize_srcu(); a prefault that loaded its root before the zap and then faults a GPA
-    // outside the invalid slot sees a stale fault forever: kvm_tdp_map_page() retries without
-    // kvm_mmu_reload(), holding SRCU, and the memslot update waits on it.
+            "KVM: x86/mmu: Return -EAGAIN if userspace deletes/moves memslot during prefault",
+            "3ccbf6f47098",
+            "",
+            "KVM_PRE_FAULT_MEMORY concurrent with a delete or move of a slot it faults, any VM "
+            "type",
+            prefault_meets_deleted_or_moved_slot,
+            "",
+            "KVM_PRE_FAULT_MEMORY retries forever on the invalid slot holding kvm->srcu while the "
+            "deleter waits in synchronize_srcu_expedited(): livelock until the prefault thread "
+            "gets a signal",
+            ""},
+    Erratum{"prefault-obsolete-roots",
+            kPrefaultSince,
+            {6, 15, 0},
+            "KVM: x86/mmu: Check and free obsolete roots in kvm_mmu_reload()",
+            "20a6cff3b283",
+            "",
+            "KVM_PRE_FAULT_MEMORY after a delete/move on a VM whose memslot updates zap all roots "
+            "(default VM with SLOT_ZAP_ALL; every VM before 6.12)",
+            prefault_after_zap_all,
+            "",
+            "kvm_mmu_reload() keeps the obsolete root (only KVM_RUN frees it), so every later "
+            "prefault sees a stale fault and retries forever",
+            ""},
     Erratum{"prefault-stale-root",
-            "none known",
+            kPrefaultSince,
+            {},
+            "KVM: x86/mmu: Reload the root in the retry loop of kvm_tdp_map_page() (candidate, "
+            "docs/bugs/prefault-stale-root/fix.patch)",
             "",
-            {0, 0, 0},
-            "PrefaultVsMoveAway_*:PrefaultFourVcpus*:PrefaultSpanningTwoSlots*",
-            "KVM_PRE_FAULT_MEMORY spins on RET_PF_RETRY with a root made obsolete by a concurrent "
-            "memslot "
-            "delete/move (no-slot GPA or another slot) while the memslot update waits in "
-            "synchronize_srcu: "
-            "livelock until the prefault thread gets a signal (seen on 6.18.2)"},
+            "6.18.2",
+            "KVM_PRE_FAULT_MEMORY concurrent with a delete/move on a VM whose memslot updates zap "
+            "all roots (default VM with SLOT_ZAP_ALL; every VM before 6.12), whatever GPA it "
+            "faults: no slot, another slot, the moved slot",
+            prefault_during_zap_all,
+            "",
+            "a prefault that loaded its root before kvm_mmu_zap_all_fast() and faults a GPA "
+            "outside the invalid slot retries RET_PF_RETRY forever in kvm_tdp_map_page() (no "
+            "kvm_mmu_reload() in that loop) holding kvm->srcu, while the memslot update waits in "
+            "synchronize_srcu_expedited(): livelock until the prefault thread gets a signal",
+            "docs/bugs/prefault-stale-root/report.txt"},
     Erratum{"irqfd-unique",
-            "KVM: Make irqfd registration globally unique (series)",
-            "",
+            {},
             {6, 17, 0},
+            "KVM: Disallow binding multiple irqfds to an eventfd with a priority waiter (series "
+            "\"KVM: Make irqfd registration globally unique\")",
+            "",
+            "",
+            "an eventfd bound to irqfds on two GSIs or two VMs",
+            nullptr,
             "KvmIrqfd.SameEventfdOnSecond*",
-            "a second irqfd binding of one eventfd (another GSI or VM) succeeds instead of EBUSY"},
+            "a second irqfd binding of one eventfd succeeds instead of EBUSY",
+            ""},
 };
 
 }  // namespace
 
 std::span<const Erratum> errata() { return kErrata; }
 
-bool affects(const Erratum& e, const KernelVersion& k) {
-    return e.fixed_in == KernelVersion{} || k < e.fixed_in;
+const Erratum* find_erratum(std::string_view id) {
+    for (const Erratum& e : kErrata)
+        if (e.id == id) return &e;
+    return nullptr;
 }
 
-std::optional<Erratum> erratum_for(std::string_view scenario, const KernelVersion& k) {
-    for (const Erratum& e : kErrata)
-        if (affects(e, k) && filter_matches(e.scenarios, scenario)) return e;
-    return std::nullopt;
+bool affects(const Erratum& e, const KernelVersion& k) {
+    return !(k < e.introduced_in) && (e.fixed_in == KernelVersion{} || k < e.fixed_in);
+}
+
+std::vector<const Erratum*> errata_for(const Scenario& s, const KernelVersion& k,
+                                       std::span<const std::string> assumed_fixed) {
+    std::vector<const Erratum*> out;
+    for (const Erratum& e : kErrata) {
+        if (!e.hits || !affects(e, k) || !e.hits(s, k)) continue;
+        if (std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) != assumed_fixed.end())
+            continue;
+        out.push_back(&e);
+    }
+    return out;
 }
 
 std::string skip_reason(const Erratum& e) {
     if (e.fixed_in == KernelVersion{})
         return fmt::format(
-            "known bug {}, not fixed in any release kvmrace knows ({}); --force to run", e.id,
-            e.effect.substr(0, e.effect.find(':')));
+            "known bug {}, fixed in no release (seen on {}{}); --force to run, --assume-fixed={} "
+            "on a patched kernel",
+            e.id, e.last_seen, e.report.empty() ? "" : fmt::format(", {}", e.report), e.id);
     return fmt::format("known bug {}, fixed by \"{}\"{} in {}; --force to run", e.id, e.fix_title,
                        e.commit.empty() ? "" : fmt::format(" ({})", e.commit), e.fixed_in.str());
 }
 
-std::string errata_table(const KernelVersion& k) {
-    std::string out = fmt::format("kernel {}\n{:<26} {:<9} {:<10} {}\n", k.str(), "erratum",
-                                  "fixed in", "here", "fix / scenarios");
-    for (const Erratum& e : kErrata)
-        out += fmt::format("{:<26} {:<9} {:<10} {}\n{:<47} scenarios: {}\n{:<47} unfixed: {}\n",
-                           e.id, e.fixed_in == KernelVersion{} ? "-" : e.fixed_in.str(),
-                           affects(e, k) ? "AFFECTED" : "fixed", e.fix_title, "", e.scenarios, "",
-                           e.effect);
+std::string errata_table(const KernelVersion& k, std::span<const std::string> assumed_fixed) {
+    std::string out = fmt::format("kernel {}\n{:<24} {:<8} {:<12} {}\n", k.str(), "erratum",
+                                  "fixed in", "this kernel", "fix");
+    for (const Erratum& e : kErrata) {
+        const bool assumed = std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) !=
+                             assumed_fixed.end();
+        std::string here = !affects(e, k) ? "fixed" : assumed ? "assumed-fix" : "AFFECTED";
+        std::string fixed = e.fixed_in == KernelVersion{} ? "unfixed" : e.fixed_in.str();
+        std::string fix =
+            e.commit.empty() ? std::string(e.fix_title) : fmt::format("{} {}", e.commit, e.fix_title);
+        out += fmt::format("{:<24} {:<8} {:<12} {}\n", e.id, fixed, here, fix);
+        const std::string pad(46, ' ');
+        out += fmt::format("{}since: {}{}\n", pad, e.introduced_in == KernelVersion{} ? "always" : e.introduced_in.str(),
+                           e.last_seen.empty() ? "" : fmt::format(", last seen on {}", e.last_seen));
+        out += fmt::format("{}when: {}\n", pad, e.condition);
+        if (!e.tests.empty()) out += fmt::format("{}tests: {}\n", pad, e.tests);
+        out += fmt::format("{}effect: {}\n", pad, e.effect);
+        if (!e.report.empty()) out += fmt::format("{}report: {}\n", pad, e.report);
+    }
     return out;
 }
 

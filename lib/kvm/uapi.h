@@ -133,6 +133,14 @@ inline constexpr int kCapGuestMemfd = 234;
 inline constexpr int kCapVmTypes = 235;
 inline constexpr int kCapPreFaultMemory = 236;
 inline constexpr int kCapGuestMemfdFlags = 244;
+// KVM_ENABLE_CAP on a VM with args[0] = quirks to disable; KVM_CHECK_EXTENSION gives the mask.
+inline constexpr int kCapDisableQuirks2 = 213;
+// Deleting/moving a memslot of a default VM zaps every root (kvm_mmu_zap_all_fast) while this
+// quirk is on (the default, since 6.12); disabled, only the slot's mappings are zapped.
+inline constexpr uint64_t kQuirkSlotZapAll = 1u << 7;
+static_assert(kCapDisableQuirks2 == KVM_CAP_DISABLE_QUIRKS2);
+static_assert(kQuirkSlotZapAll == KVM_X86_QUIRK_MWAIT_NEVER_UD_FAULTS << 1,
+              "SLOT_ZAP_ALL is the quirk after MWAIT_NEVER_UD_FAULTS (6.1 headers lack it)");
 
 inline constexpr uint32_t kExitMemoryFault = 39;
 

@@ -49,6 +49,14 @@ public:
             slots_.push_back(&g_.add_slot({1, kBase, kSlotBytes, 0, b}));
         }
         mutated_ = slots_.back();
+        for (Memslot* slot : slots_)
+            board_slot_.push_back(
+                board_.add_slot(slot->slot(), slot->gpa(), slot->size(), slot == mutated_));
+        board_.vm().vm_type = static_cast<uint32_t>(s.vm_type);
+        if (s.slot_zap_all_off) g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
+        board_.vm().slot_zap_all = static_cast<uint32_t>(s.slot_zap_all_off
+                                                             ? ProgressBoard::Quirk::Off
+                                                             : ProgressBoard::Quirk::On);
         if (s.backing == RaceBacking::GuestMemfdPrivate) {
             Errno e =
                 g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
@@ -104,6 +112,7 @@ private:
         while (size > 0 && violation_.empty()) {
             WindowProbe inv(invalidations_), abs(absences_);
             PrefaultResult res;
+            board_.set_call_args(slot, gpa, size);
             {
                 InCall in(board_, slot, Call::PreFault);
                 res = v.pre_fault(gpa, size);
@@ -167,32 +176,44 @@ private:
         board_.count(Counter::Mutations);
     }
 
-    // One change and its undo, bracketed by the clocks the contract checker reads.
+    // One change and its undo, bracketed by the clocks the contract checker reads; the board
+    // follows the slot so that a HANG report can say where each in-flight GPA stood.
     void mutate(unsigned slot) {
+        using enum ProgressBoard::SlotState;
         InCall in(board_, slot,
                   s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
+        const unsigned b = board_slot_.back();
+        auto move_to = [&](uint64_t gpa) {
+            board_.set_slot_state(b, Moving, gpa);
+            mutated_->move(gpa);
+            board_.set_slot_state(b, Present, gpa);
+        };
         switch (s_.mutation) {
             case Mutation::Delete:
             case Mutation::DeleteSecond:
                 absences_.start();
                 invalidations_.start();
+                board_.set_slot_state(b, Deleting, mutated_->gpa());
                 mutated_->remove();
+                board_.set_slot_state(b, Absent, mutated_->gpa());
                 invalidations_.finish();
+                board_.set_slot_state(b, Adding, mutated_->gpa());
                 mutated_->add();
+                board_.set_slot_state(b, Present, mutated_->gpa());
                 absences_.finish();
                 break;
             case Mutation::MoveAway:
                 absences_.start();
                 invalidations_.start();
-                mutated_->move(kBase + (1ull << 30));
-                mutated_->move(kBase);
+                move_to(kBase + (1ull << 30));
+                move_to(kBase);
                 invalidations_.finish();
                 absences_.finish();
                 break;
             case Mutation::MoveCovering:
                 invalidations_.start();
-                mutated_->move(kBase - k2M);
-                mutated_->move(kBase);
+                move_to(kBase - k2M);
+                move_to(kBase);
                 invalidations_.finish();
                 break;
             case Mutation::DirtyLogToggle:
@@ -275,6 +296,7 @@ private:
     System sys_;
     GuestVm g_;
     std::vector<Memslot*> slots_;
+    std::vector<unsigned> board_slot_;  // slots_[i]'s index on the board
     Memslot* mutated_ = nullptr;
     Range whole_{};
     bool patterned_ = false;

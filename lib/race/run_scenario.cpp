@@ -12,6 +12,12 @@ std::string scenario_skip_reason(const Scenario& s, const System& sys) {
         int cap = sys.check_extension(uapi::kCapPreFaultMemory);
         if (cap == 0) return capability_reason(uapi::kCapPreFaultMemory, cap);
     }
+    if (s.slot_zap_all_off) {
+        const int quirks = sys.check_extension(uapi::kCapDisableQuirks2);
+        if (!(quirks > 0 && (uint64_t(quirks) & uapi::kQuirkSlotZapAll)))
+            return capability_reason(uapi::kCapDisableQuirks2, quirks) +
+                   ": KVM_X86_QUIRK_SLOT_ZAP_ALL (bit 7) cannot be disabled (added in 6.12)";
+    }
     const auto type = static_cast<unsigned long>(s.vm_type);
     if (!(sys.vm_types() & (1ul << type)))
         return fmt::format("{}: VM type {} unavailable",

@@ -1,6 +1,7 @@
 #include "race/scenario.h"
 
 #include <array>
+#include <string>
 
 namespace kvmrace {
 
@@ -65,6 +66,23 @@ constexpr std::array kCatalog{
         "two vCPUs of a SW_PROTECTED VM fill+verify shared memory while the slot is re-created"},
     Scenario{"PrefaultVsDelete_SwProtectedAnon", Prefault, Delete, kSwProtected, Anonymous, 1,
              false, "prefault vs delete + re-create, SW_PROTECTED VM, shared (anonymous) memory"},
+    // The A/B for the stale-root livelock: the same delete/move races on default VMs whose
+    // memslot updates zap only the slot (no obsolete roots). They must pass on 6.18+.
+    Scenario{"PrefaultVsDelete_AnonNoZapAll", Prefault, Delete, kDefault, Anonymous, 1, false,
+             "prefault vs delete + re-create, SLOT_ZAP_ALL quirk off (only the slot is zapped)",
+             true},
+    Scenario{"PrefaultVsMoveAway_AnonNoZapAll", Prefault, MoveAway, kDefault, Anonymous, 1, false,
+             "prefault vs moving the slot away and back, SLOT_ZAP_ALL quirk off", true},
+    Scenario{"PrefaultVsMoveCovering_AnonNoZapAll", Prefault, MoveCovering, kDefault, Anonymous, 1,
+             false, "prefault vs a move that still covers the GPA, SLOT_ZAP_ALL quirk off", true},
+    Scenario{"PrefaultSpanningTwoSlotsVsDelete_AnonNoZapAll", Prefault, DeleteSecond, kDefault,
+             Anonymous, 1, false,
+             "prefault spanning two slots while the second goes away, SLOT_ZAP_ALL quirk off",
+             true},
+    Scenario{"PrefaultFourVcpusOverlappingVsDelete_AnonNoZapAll", Prefault, Delete, kDefault,
+             Anonymous, 4, false,
+             "four vCPUs prefault one range while the slot is re-created, SLOT_ZAP_ALL quirk off",
+             true},
 };
 
 }  // namespace
@@ -107,6 +125,19 @@ Backing slot_backing(RaceBacking b) {
         case MemfdShared: return Backing::MemfdShared;
     }
     return Backing::Anonymous;
+}
+
+std::string vm_description(const Scenario& s) {
+    switch (s.vm_type) {
+        case uapi::VmType::Default:
+            return s.slot_zap_all_off ? "default VM, SLOT_ZAP_ALL off" : "default VM";
+        case uapi::VmType::SwProtected: return "SW_PROTECTED VM";
+        case uapi::VmType::Sev: return "SEV VM";
+        case uapi::VmType::SevEs: return "SEV-ES VM";
+        case uapi::VmType::Snp: return "SNP VM";
+        case uapi::VmType::Tdx: return "TDX VM";
+    }
+    return "VM type " + std::to_string(static_cast<unsigned long>(s.vm_type));
 }
 
 bool invalidates_slot(Mutation m) {

@@ -37,6 +37,9 @@ struct Scenario {
     unsigned vcpus;
     bool disjoint_ranges;  // multi-vCPU prefault: each vCPU its own part (else all overlap)
     std::string_view description;
+    // VM option: KVM_X86_QUIRK_SLOT_ZAP_ALL disabled (KVM_CAP_DISABLE_QUIRKS2), so a delete/move
+    // zaps only the slot's mappings instead of making every root obsolete.
+    bool slot_zap_all_off = false;
 };
 
 std::span<const Scenario> scenario_catalog();
@@ -48,5 +51,7 @@ Backing slot_backing(RaceBacking b);
 // Mutations that delete or move the slot: the only ones for which KVM_PRE_FAULT_MEMORY may
 // answer EAGAIN (v6.18+), and which a v6.18+ kernel must answer with EAGAIN at least once.
 bool invalidates_slot(Mutation m);
+// "default VM" / "default VM, SLOT_ZAP_ALL off" / "SW_PROTECTED VM": what --list and reports say.
+std::string vm_description(const Scenario& s);
 
 }  // namespace kvmrace

@@ -75,6 +75,24 @@ void ProgressBoard::end(unsigned slot) {
     last_progress_ns_.store(monotonic_ns());
 }
 
+unsigned ProgressBoard::add_slot(uint32_t id, uint64_t gpa, uint64_t size, bool mutated) {
+    unsigned i = nslots_.fetch_add(1);
+    if (i >= kMaxSlots) std::abort();  // a scenario with more slots is a harness bug
+    Slot& s = slots_[i];
+    s.id = id;
+    s.mutated = mutated;
+    s.home_gpa = gpa;
+    s.size = size;
+    s.gpa = gpa;
+    s.state = static_cast<uint32_t>(SlotState::Present);
+    return i;
+}
+
+void ProgressBoard::set_slot_state(unsigned i, SlotState state, uint64_t gpa) {
+    slots_[i].gpa.store(gpa);
+    slots_[i].state.store(static_cast<uint32_t>(state));
+}
+
 void ProgressBoard::finish(ChildVerdict v, std::string_view message) {
     size_t n = std::min(message.size(), sizeof message_ - 1);
     std::memcpy(message_, message.data(), n);

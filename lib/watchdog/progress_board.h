@@ -58,13 +58,45 @@ public:
         std::atomic<uint64_t> started;
         std::atomic<uint64_t> finished;
         std::atomic<uint32_t> signalled;  // the supervisor sent this thread a signal
+        std::atomic<uint64_t> arg_gpa;    // the range the current (or last) call was given
+        std::atomic<uint64_t> arg_size;
         char role[24];
+    };
+
+    // The scenario's memory as the mutator changes it, for HANG reports: each slot's home
+    // range and where it is now. Written by the child only around its own memslot ioctls.
+    enum class SlotState : uint32_t { Unused = 0, Present, Deleting, Absent, Adding, Moving };
+    struct Slot {
+        std::atomic<uint32_t> id;
+        std::atomic<uint32_t> state;    // SlotState
+        std::atomic<uint32_t> mutated;  // the scenario's mutation targets this slot
+        std::atomic<uint64_t> home_gpa, size;
+        std::atomic<uint64_t> gpa;  // present: where; moving/adding: the target
+    };
+    static constexpr unsigned kMaxSlots = 4;
+    // VM facts a HANG report needs: its type and whether memslot updates zap all roots.
+    enum class Quirk : uint32_t { Unknown = 0, On, Off };
+    struct VmFacts {
+        std::atomic<uint32_t> vm_type;
+        std::atomic<uint32_t> slot_zap_all;  // Quirk: KVM_X86_QUIRK_SLOT_ZAP_ALL
     };
 
     // Registers the calling thread under `role`; returns its slot.
     unsigned join(std::string_view role);
     void begin(unsigned slot, Call c);
     void end(unsigned slot);
+    void set_call_args(unsigned slot, uint64_t gpa, uint64_t size) {
+        threads_[slot].arg_gpa.store(gpa);
+        threads_[slot].arg_size.store(size);
+    }
+
+    // Registers a memslot for reports; returns its index on the board.
+    unsigned add_slot(uint32_t id, uint64_t gpa, uint64_t size, bool mutated);
+    void set_slot_state(unsigned i, SlotState s, uint64_t gpa);
+    unsigned slots() const { return std::min(nslots_.load(), kMaxSlots); }
+    const Slot& slot(unsigned i) const { return slots_[i]; }
+    VmFacts& vm() { return vm_; }
+    const VmFacts& vm() const { return vm_; }
     void count(Counter c, uint64_t n = 1) {
         counters_[static_cast<uint32_t>(c)].fetch_add(n, std::memory_order_relaxed);
     }
@@ -85,6 +117,9 @@ private:
     std::atomic<uint32_t> nthreads_;
     std::atomic<uint64_t> last_progress_ns_;
     Thread threads_[kMaxThreads];
+    std::atomic<uint32_t> nslots_;
+    Slot slots_[kMaxSlots];
+    VmFacts vm_;
     std::atomic<uint64_t> counters_[static_cast<uint32_t>(Counter::kCount)];
     std::atomic<uint32_t> verdict_;
     char message_[2048];

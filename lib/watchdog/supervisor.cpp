@@ -141,6 +141,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         out.hang_kind =
             idle >= timeout_ns ? "no progress" : "a thread stuck in one call while others loop";
         out.evidence = collect_evidence(pid, board);
+        if (opt.describe_hang) out.hang_context = opt.describe_hang(*board);
         // Recovery: signal the threads stuck in the racing ioctls (KVM checks signal_pending).
         std::vector<std::string> steps;
         uint64_t finished_before = 0;

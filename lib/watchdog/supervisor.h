@@ -27,6 +27,9 @@ struct SupervisorOptions {
     bool splats_fail = true;  // a kernel splat during the scenario makes it FAIL
     // Called every tick with the child's board and the seconds elapsed (live progress display).
     std::function<void(const ProgressBoard&, double)> on_tick;
+    // Called once on a HANG, before recovery, to explain the board's state (in-flight calls
+    // against the memory layout); its text lands in SupervisedRun::hang_context.
+    std::function<std::string(const ProgressBoard&)> describe_hang;
 };
 
 struct SupervisedRun {
@@ -36,6 +39,7 @@ struct SupervisedRun {
     std::vector<ThreadEvidence> evidence;  // HANG only
     double hang_detect_s = 0;              // how long it was stuck when HANG was declared
     std::string hang_kind;                 // "no progress" or "a thread stuck in one call ..."
+    std::string hang_context;              // SupervisorOptions::describe_hang's text
     std::string recovery;                  // how recovery went (HANG only)
     bool recovered = false;                // the stuck calls returned and the child exited
     bool unkillable = false;               // child still alive after SIGKILL + kill_bound

@@ -10,6 +10,7 @@
 #include "cli/run_context.h"
 #include "kernel/errata.h"
 #include "kvm/system.h"
+#include "race/hang_context.h"
 #include "race/race_config.h"
 #include "report/terminal.h"
 #include "watchdog/supervisor.h"
@@ -35,6 +36,7 @@ RaceConfig config_for(const Scenario& s) {
 std::string hang_report(const SupervisedRun& r, double timeout) {
     std::string s = fmt::format("HANG: {} for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_kind,
                                 r.hang_detect_s, timeout);
+    s += r.hang_context;
     s += format_evidence(r.evidence);
     s += "recovery: " + r.recovery + "\n";
     for (const auto& line : r.kernel_log) s += "kernel: " + line + "\n";
@@ -45,7 +47,9 @@ TEST_P(KvmRace, Verdict) {
     const Scenario& s = GetParam();
     const RunContext& ctx = run_context();
     if (!ctx.device_status.ok()) GTEST_SKIP() << ctx.device_skip_reason();
-    const auto known_bug = erratum_for(s.name, KernelVersion::running());
+    const KernelVersion kernel = KernelVersion::running();
+    const auto bugs = errata_for(s, kernel, ctx.options.assume_fixed);
+    const Erratum* known_bug = bugs.empty() ? nullptr : bugs.front();
     if (known_bug && !ctx.options.force) {
         // What this kernel cannot run at all says more than a bug it would have: check that first
         // (capability queries only; the VMs are made and closed before any fork).
@@ -76,6 +80,9 @@ TEST_P(KvmRace, Verdict) {
             std::fputs(line.c_str(), stdout);
             std::fflush(stdout);
         };
+    opt.describe_hang = [&](const ProgressBoard& b) {
+        return describe_race_hang(s, b, kernel, ctx.options.assume_fixed);
+    };
     SupervisedRun r = supervise([&](ProgressBoard& b) { run_scenario(s, cfg, b); }, opt);
     if (live && last_draw) std::fputs("\r\033[K", stdout);  // clear the progress line
 
@@ -90,8 +97,10 @@ TEST_P(KvmRace, Verdict) {
     if (known_bug && ctx.options.expect_errata) {
         // Checking the checker on a kernel with a known bug: catching it is the expected result.
         bool caught = r.verdict == Verdict::Hang || r.verdict == Verdict::Fail;
-        RecordProperty("expected", fmt::format("{} {}", known_bug->id,
-                                               caught ? "caught (XFAIL)" : "not triggered"));
+        std::string ids;
+        for (const Erratum* e : bugs) ids += (ids.empty() ? "" : ",") + std::string(e->id);
+        RecordProperty("expected",
+                       fmt::format("{} {}", ids, caught ? "caught (XFAIL)" : "not triggered"));
         if (caught) return;
     }
     switch (r.verdict) {
