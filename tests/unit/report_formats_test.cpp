@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -33,6 +34,16 @@ std::string run_self(const std::string& args) {
         ::pclose(p);
     }
     return out;
+}
+
+// An installed kvmrace reads the schema installed next to it (PREFIX/share/kvmrace); a build-dir
+// binary, the source tree's.
+std::string junit_schema() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto installed = exe.parent_path().parent_path() / "share" / "kvmrace" / "junit.xsd";
+    if (!ec && std::filesystem::exists(installed)) return installed.string();
+    return std::string(KVMRACE_SOURCE_DIR) + "/tests/data/junit.xsd";
 }
 
 struct KtapResult {
@@ -114,7 +125,7 @@ TEST(UnitReportFormats, JunitValidatesAgainstTheSchema) {
         GTEST_SKIP() << "xmllint not installed (libxml2-utils)";
     std::string xml = "/tmp/kvmrace-junit-" + std::to_string(::getpid()) + ".xml";
     run_self("--junit=" + xml);
-    std::string schema = std::string(KVMRACE_SOURCE_DIR) + "/tests/data/junit.xsd";
+    std::string schema = junit_schema();
     int rc =
         std::system(("xmllint --noout --schema " + schema + " " + xml + " 2>/dev/null").c_str());
     std::ifstream f(xml);
