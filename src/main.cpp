@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "cli/run_context.h"
 #include "cli/test_filter.h"
 #include "kernel/errata.h"
+#include "kvm/device_probe.h"
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
 #include "race/scenario.h"
@@ -22,10 +24,12 @@
 #include "report/json_report.h"
 #include "report/junit_report.h"
 #include "report/ktap_report.h"
+#include "report/report_file.h"
 #include "report/result_printer.h"
 #include "report/tally.h"
 #include "report/test_deadline.h"
 #include "util/logging.h"
+#include "watchdog/kernel_log.h"
 
 #ifndef KVMRACE_VERSION
 #define KVMRACE_VERSION "0.0.0"
@@ -56,6 +60,18 @@ std::vector<std::string> selected_tests(const std::string& filter, bool also_dis
     return names;
 }
 
+std::string_view vm_type_name(uapi::VmType t) {
+    switch (t) {
+        case uapi::VmType::Default: return "DEFAULT";
+        case uapi::VmType::SwProtected: return "SW_PROTECTED";
+        case uapi::VmType::Sev: return "SEV";
+        case uapi::VmType::SevEs: return "SEV_ES";
+        case uapi::VmType::Snp: return "SNP";
+        case uapi::VmType::Tdx: return "TDX";
+    }
+    return "?";
+}
+
 // "KvmRace.Verdict/PrefaultVsDelete_Anon  -- what it races; needs: ..." for race scenarios.
 std::string describe_test(const std::string& name) {
     constexpr std::string_view kRace = "KvmRace.Verdict/";
@@ -63,9 +79,12 @@ std::string describe_test(const std::string& name) {
     for (const Scenario& s : scenario_catalog()) {
         if (name.substr(kRace.size()) != s.name) continue;
         std::string needs = s.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY" : "KVM_RUN";
+        // Every row whose VM is not the default one says which, whatever its backing.
+        if (s.vm_type != uapi::VmType::Default)
+            needs += fmt::format(", VM type {} ({})", static_cast<unsigned long>(s.vm_type),
+                                 vm_type_name(s.vm_type));
         if (s.backing == RaceBacking::GuestMemfdShared) needs += ", guest_memfd MMAP|INIT_SHARED";
-        if (s.backing == RaceBacking::GuestMemfdPrivate)
-            needs += ", VM type 1 (SW_PROTECTED), memory attributes";
+        if (s.backing == RaceBacking::GuestMemfdPrivate) needs += ", memory attributes";
         return fmt::format("{:<58} {} [{} vCPU{}; needs {}]", name, s.description, s.vcpus,
                            s.vcpus > 1 ? "s" : "", needs);
     }
@@ -85,6 +104,42 @@ private:
     Tally& t_;
 };
 
+// GoogleTest's argv: our filter plus any --gtest_* flags; it never sees our own options. (A
+// death test re-executes the binary with exactly these, plus its own flags.)
+struct GtestArgs {
+    std::vector<std::string> args;
+    std::vector<char*> argv;
+    GtestArgs(const char* argv0, const Options& o) {
+        args = {argv0, "--gtest_filter=" + gtest_filter(o)};
+        for (const auto& a : o.gtest_args) args.push_back(a);
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down
+    }
+    void init() {
+        int argc = static_cast<int>(argv.size()) - 1;
+        testing::InitGoogleTest(&argc, argv.data());
+    }
+};
+
+// A death test's child: runs the one statement and reports through its exit status and stderr.
+// Nothing of ours may reach stdout (it is the parent's: a KTAP stream, a table) and there is no
+// device to check and no report file to open.
+int run_death_test_child(const char* argv0, const Options& o) {
+    RunContext ctx;
+    ctx.options = o;
+    set_run_context(ctx);
+    GtestArgs g(argv0, o);
+    g.init();
+    auto& listeners = testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+    return RUN_ALL_TESTS();
+}
+
+int count_kvm_tests(const std::vector<std::string>& tests) {
+    return static_cast<int>(std::count_if(tests.begin(), tests.end(),
+                                          [](const auto& t) { return t.starts_with("Kvm"); }));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,18 +147,20 @@ int main(int argc, char** argv) {
     ParseResult parsed = parse_options(args);
     if (!parsed.error.empty()) {
         std::fprintf(stderr, "%s\n", parsed.error.c_str());
-        return Tally::kExitUsage;
+        return kExitUsage;
     }
     const Options& o = parsed.options;
     if (o.help) {
         std::fputs(usage_text().c_str(), stdout);
-        return 0;
+        return kExitPass;
     }
     if (o.version) {
         std::printf("kvmrace %s\n", KVMRACE_VERSION);
-        return 0;
+        return kExitPass;
     }
     init_logging(o.verbosity);
+    if (has_gtest_flag(o, "--gtest_internal_run_death_test"))
+        return run_death_test_child(argv[0], o);
 
     RunContext ctx;
     ctx.options = o;
@@ -114,78 +171,112 @@ int main(int argc, char** argv) {
 
     if (o.errata) {
         std::fputs(errata_table(KernelVersion::running(), o.assume_fixed).c_str(), stdout);
-        return 0;
+        return kExitPass;
     }
     if (o.caps) {
         if (!ctx.device_status.ok()) {
             std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
-            return Tally::kExitSkip;
+            return kExitSkip;
+        }
+        if (std::string why = not_kvm_reason(o.device); !why.empty()) {
+            std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
+            return kExitNotKvm;
         }
         try {
             print_caps_table(System(o.device), stdout);
         } catch (const KvmError& e) {
             std::fprintf(stderr, "kvmrace: %s\n", e.what());
-            return Tally::kExitFail;
+            return kExitFail;
         }
-        return 0;
+        return kExitPass;
     }
 
-    // GoogleTest gets our filter plus any --gtest_* flags; it never sees our own options.
-    std::vector<std::string> gargs{argv[0], "--gtest_filter=" + gtest_filter(o)};
-    for (const auto& a : o.gtest_args) gargs.push_back(a);
-    std::vector<char*> gargv;
-    for (auto& a : gargs) gargv.push_back(a.data());
-    int gargc = static_cast<int>(gargv.size());
-    gargv.push_back(nullptr);  // argv[argc] is NULL; GoogleTest shifts it down when removing flags
-    testing::InitGoogleTest(&gargc, gargv.data());
+    GtestArgs gtest_args(argv[0], o);
+    gtest_args.init();
 
     const bool also_disabled = has_gtest_flag(o, "--gtest_also_run_disabled_tests");
     std::vector<std::string> tests = selected_tests(gtest_filter(o), also_disabled);
     int selected = static_cast<int>(tests.size());
     if (o.list) {
         for (const auto& t : tests) std::printf("%s\n", describe_test(t).c_str());
-        return 0;
+        return kExitPass;
     }
     if (selected == 0) {
         std::fprintf(stderr, "kvmrace: no test matches --filter '%s'\n", o.filter.c_str());
-        return Tally::kExitUsage;
+        return kExitUsage;
     }
-    // With only KVM tests selected and no usable device, one line says why instead of N skips.
-    if (o.selection == Selection::Kvm && !ctx.device_status.ok()) {
-        Tally tally;
-        for (int i = 0; i < selected; ++i) tally.add(Outcome::Skip);
-        std::printf("SKIP  all %d KVM tests: %s\n%s\n", selected, ctx.device_skip_reason().c_str(),
-                    tally.summary().c_str());
-        return tally.exit_code();
+    const int kvm_tests = count_kvm_tests(tests);
+    const bool device_ok = ctx.device_status.ok();
+    // A node that opens but is not KVM would fail every KVM test the same way: say it once.
+    if (kvm_tests > 0 && device_ok) {
+        if (std::string why = not_kvm_reason(o.device); !why.empty()) {
+            std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
+            return kExitNotKvm;
+        }
     }
+    // Every output file opens before the first test: a bad path must not cost a whole run.
+    std::string error;
+    std::optional<ReportFile> json_file, junit_file;
+    if (!o.json_path.empty() && !(json_file = ReportFile::open("--json", o.json_path, error))) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        return kExitUsage;
+    }
+    if (!o.junit_path.empty() && !(junit_file = ReportFile::open("--junit", o.junit_path, error))) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        return kExitUsage;
+    }
+    // Races watch /dev/kmsg for splats; when it cannot be read, that check is off: say so once.
+    const std::string splats_off = kvm_tests > 0 && device_ok ? kernel_log_unreadable() : "";
+    const std::string splats_note =
+        splats_off.empty() ? "" : "kernel splat detection off: " + splats_off;
 
-    const bool death_test_child = has_gtest_flag(o, "--gtest_internal_run_death_test");
-    if (!death_test_child && !o.ktap) {
+    // Under --ktap every byte on stdout is KTAP: notes are "# " diagnostics, and with no usable
+    // device each KVM test still gets its own "ok N name # SKIP reason" line.
+    const std::string folded_skip = device_ok ? "" : ctx.device_skip_reason();
+    if (!o.ktap) {
         std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
                     static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
-        std::fflush(stdout);
+        if (!splats_note.empty()) std::printf("NOTE  %s\n", splats_note.c_str());
+        if (kvm_tests > 0 && !device_ok)
+            std::printf("SKIP  all %d KVM tests: %s\n", kvm_tests, folded_skip.c_str());
     }
+    std::fflush(stdout);
+
     Tally tally;
     auto& listeners = testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
     if (o.ktap) {
         listeners.Append(new TallyOnly(tally));
-        listeners.Append(new KtapReport(selected));
+        listeners.Append(new KtapReport(selected));  // prints the version line and plan
+        if (!splats_note.empty()) std::printf("# %s\n", splats_note.c_str());
     } else {
-        listeners.Append(new ResultPrinter(tally));
+        listeners.Append(new ResultPrinter(tally, folded_skip));
     }
-    if (!o.junit_path.empty()) listeners.Append(new JunitReport(o.junit_path));
-    // Owned by us, not GoogleTest: its watcher thread must stop before main returns.
+    // Owned by us, not GoogleTest: released before they go out of scope.
     TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
     listeners.Append(&deadline);
-    if (!o.json_path.empty()) listeners.Append(new JsonReport(o.json_path, ctx.seed));
+    JsonReport json(ctx.seed, splats_off);
+    if (json_file) listeners.Append(&json);
     int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
     spdlog::debug("gtest returned {}", gtest_status);
     listeners.Release(&deadline);
+    if (json_file) listeners.Release(&json);
     if (o.ktap)
         std::printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", tally.passed(),
                     tally.failed(), tally.skipped());
     else
         std::printf("%s\n", tally.summary().c_str());
-    return tally.exit_code();
+    std::fflush(stdout);
+
+    // A report that could not be written fails the run, whatever the tests did.
+    int status = tally.exit_code();
+    if (json_file && !json_file->write(json.text(), error)) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        status = kExitFail;
+    }
+    if (junit_file && !junit_file->write(junit_xml(*testing::UnitTest::GetInstance()), error)) {
+        std::fprintf(stderr, "%s\n", error.c_str());
+        status = kExitFail;
+    }
+    return status;
 }

@@ -75,6 +75,39 @@ const TextOption* text_option(std::string_view key) {
     return nullptr;
 }
 
+// The flags GoogleTest 1.12 knows. It answers any other --gtest_* with its whole help text and
+// runs nothing, so we reject those ourselves in one line.
+constexpr std::string_view kGtestFlags[] = {"also_run_disabled_tests",
+                                            "break_on_failure",
+                                            "brief",
+                                            "catch_exceptions",
+                                            "color",
+                                            "death_test_style",
+                                            "death_test_use_fork",
+                                            "fail_fast",
+                                            "filter",
+                                            "flagfile",
+                                            "install_failure_signal_handler",
+                                            "internal_run_death_test",
+                                            "list_tests",
+                                            "output",
+                                            "print_time",
+                                            "print_utf8",
+                                            "random_seed",
+                                            "recreate_environments_when_repeating",
+                                            "repeat",
+                                            "show_internal_stack_frames",
+                                            "shuffle",
+                                            "stack_trace_depth",
+                                            "stream_result_to",
+                                            "throw_on_failure"};
+bool known_gtest_flag(std::string_view key) {
+    key.remove_prefix(std::string_view("--gtest_").size());
+    for (auto f : kGtestFlags)
+        if (f == key) return true;
+    return false;
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -91,7 +124,8 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --device=PATH       KVM device (default /dev/kvm)
   --test-timeout=S    a test still running after S seconds fails the run (default 300)
   --hang-timeout=S    race scenarios: no progress for S seconds is a HANG (default 2)
-  --duration=S        race scenarios: stop each one after S seconds (default: iterations only)
+  --duration=S        race scenarios: a cap, not a run time: each stops after its iterations
+                      or after S seconds, whichever comes first (default: no cap)
   --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
   --no-pin            race scenarios: do not pin racing threads to CPUs
   --json=FILE         write the full record of the run as JSON
@@ -108,7 +142,9 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   -h, --help          this text
   --version           print the version
 
-Exit status: 0 all ran and passed, 1 a test failed, 2 bad usage, 4 everything skipped.
+Exit status: 0 all ran and passed, 1 a test failed or a report could not be written, 2 bad
+usage or an output file that cannot be opened, 4 everything skipped (no KVM access too),
+5 the device is not KVM.
 )";
 }
 
@@ -150,6 +186,8 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             return !has_value;
         };
         if (key.starts_with("--gtest_")) {
+            if (!known_gtest_flag(key))
+                return fail(fmt::format("kvmrace: unknown GoogleTest flag '{}' (see --help)", key));
             o.gtest_args.emplace_back(a);
         } else if (auto flag = switch_flag(key)) {
             if (!no_value()) return r;

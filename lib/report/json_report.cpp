@@ -2,9 +2,7 @@
 
 #include <sys/utsname.h>
 
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -60,22 +58,19 @@ void JsonReport::OnTestEnd(const testing::TestInfo& info) {
         outcome, r.elapsed_time(), props, messages);
 }
 
-bool JsonReport::write() const {
+std::string JsonReport::text() const {
     utsname u{};
     ::uname(&u);
-    std::string doc = fmt::format(
+    std::string splats = splats_off_.empty() ? "{\"on\": true}"
+                                             : fmt::format("{{\"on\": false, \"reason\": \"{}\"}}",
+                                                           json_escape(splats_off_));
+    return fmt::format(
         "{{\n  \"tool\": \"kvmrace\",\n  \"kernel\": \"{}\",\n  \"kernel_version\": \"{}\",\n  "
         "\"machine\": \"{}\",\n"
-        "  \"cpu\": \"{}\",\n  \"seed\": {},\n  \"tests\": [{}\n  ]\n}}\n",
+        "  \"cpu\": \"{}\",\n  \"seed\": {},\n  \"splat_detection\": {},\n  \"tests\": "
+        "[{}\n  ]\n}}\n",
         json_escape(u.release), json_escape(u.version), json_escape(u.machine),
-        json_escape(cpu_model()), seed_, tests_);
-    std::ofstream f(path_);
-    f << doc;
-    return static_cast<bool>(f);
-}
-
-void JsonReport::OnTestProgramEnd(const testing::UnitTest&) {
-    if (!write()) std::fprintf(stderr, "kvmrace: cannot write %s\n", path_.c_str());
+        json_escape(cpu_model()), seed_, splats, tests_);
 }
 
 }  // namespace kvmrace

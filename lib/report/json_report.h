@@ -1,5 +1,6 @@
-// `--json FILE`: the run's full record (kernel, CPU, seed, every test with its outcome, counters,
-// timings and messages, HANG evidence included) written when the run ends.
+// `--json FILE`: the run's full record (kernel, CPU, seed, whether kernel splats were watched,
+// every test with its outcome, counters, timings and messages, HANG evidence included), collected
+// while the run goes; main() writes text() to the file when it ends.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,15 +14,16 @@ std::string json_escape(std::string_view s);
 
 class JsonReport : public testing::EmptyTestEventListener {
 public:
-    JsonReport(std::string path, uint64_t seed) : path_(std::move(path)), seed_(seed) {}
+    // `splats_off`: why /dev/kmsg cannot be read (splat detection off), empty when it can.
+    JsonReport(uint64_t seed, std::string splats_off)
+        : seed_(seed), splats_off_(std::move(splats_off)) {}
     void OnTestEnd(const testing::TestInfo& info) override;
-    void OnTestProgramEnd(const testing::UnitTest& unit) override;
-    // Writes what has been recorded so far (also used when a run is aborted).
-    bool write() const;
+    // The document for what has been recorded so far.
+    std::string text() const;
 
 private:
-    std::string path_;
     uint64_t seed_;
+    std::string splats_off_;
     std::string tests_;  // comma-separated JSON objects
 };
 

@@ -1,5 +1,5 @@
-// `--junit FILE`: JUnit XML for CI systems (one testsuite per GoogleTest suite), written at the
-// end.
+// `--junit FILE`: JUnit XML for CI systems (one testsuite per GoogleTest suite), made from the
+// finished run; main() writes it to the file.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,13 +11,6 @@ namespace kvmrace {
 
 std::string xml_escape(std::string_view s);
 
-class JunitReport : public testing::EmptyTestEventListener {
-public:
-    explicit JunitReport(std::string path) : path_(std::move(path)) {}
-    void OnTestProgramEnd(const testing::UnitTest& unit) override;
-
-private:
-    std::string path_;
-};
+std::string junit_xml(const testing::UnitTest& unit);
 
 }  // namespace kvmrace

@@ -30,8 +30,11 @@ std::string properties(const testing::TestResult& r) {
 
 }  // namespace
 
-ResultPrinter::ResultPrinter(Tally& tally, std::FILE* out)
-    : tally_(tally), out_(out), colour_(is_interactive(::fileno(out))) {}
+ResultPrinter::ResultPrinter(Tally& tally, std::string folded_skip, std::FILE* out)
+    : tally_(tally),
+      folded_skip_(std::move(folded_skip)),
+      out_(out),
+      colour_(is_interactive(::fileno(out))) {}
 
 void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
     const testing::TestResult& r = *info.result();
@@ -56,6 +59,7 @@ void ResultPrinter::OnTestEnd(const testing::TestInfo& info) {
         for (int i = 0; i < r.total_part_count(); ++i)
             if (r.GetTestPartResult(i).skipped())
                 reason = first_line(r.GetTestPartResult(i).message());
+        if (!folded_skip_.empty() && reason == folded_skip_) return;
         fmt::print(out_, "{}  {}: {}\n", paint("SKIP", "33"), name,
                    reason.empty() ? "(no reason given)" : reason);
     } else {

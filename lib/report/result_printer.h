@@ -1,5 +1,7 @@
 // GoogleTest listener that prints one line per test (PASS / FAIL with the failure / SKIP with the
 // reason) and feeds the Tally. Replaces GoogleTest's default printer.
+// Skips whose reason is `folded_skip` (the unusable device, which main() has already said once
+// for all KVM tests) are counted but not printed.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,7 +16,7 @@ namespace kvmrace {
 class ResultPrinter : public testing::EmptyTestEventListener {
 public:
     // Colours only when `out` is a terminal.
-    explicit ResultPrinter(Tally& tally, std::FILE* out = stdout);
+    explicit ResultPrinter(Tally& tally, std::string folded_skip = {}, std::FILE* out = stdout);
 
     void OnTestEnd(const testing::TestInfo& info) override;
 
@@ -23,6 +25,7 @@ private:
         return colour_ ? std::string("\033[") + ansi + "m" + word + "\033[0m" : word;
     }
     Tally& tally_;
+    std::string folded_skip_;
     std::FILE* out_;
     bool colour_;
 };

@@ -3,17 +3,14 @@
 
 #include <string>
 
+#include "report/exit_status.h"
+
 namespace kvmrace {
 
 enum class Outcome { Pass, Fail, Skip };
 
 class Tally {
 public:
-    static constexpr int kExitPass = 0;
-    static constexpr int kExitFail = 1;
-    static constexpr int kExitUsage = 2;
-    static constexpr int kExitSkip = 4;
-
     void add(Outcome o);
     int passed() const { return passed_; }
     int failed() const { return failed_; }

@@ -21,7 +21,7 @@ int g_out_fd = 1;
 void on_deadline(int) {
     // The test's threads may be stuck in the kernel: no unwinding, just report and go.
     (void)!::write(g_out_fd, g_message, g_message_len);
-    ::_exit(Tally::kExitFail);
+    ::_exit(kExitFail);
 }
 
 void arm(std::chrono::seconds s) {

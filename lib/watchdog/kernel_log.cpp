@@ -5,6 +5,10 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
 
 namespace kvmrace {
 
@@ -29,6 +33,18 @@ std::vector<std::string> KernelLog::drain() {
         out.emplace_back(text.substr(0, nl));
     }
     return out;
+}
+
+std::string kernel_log_unreadable(const char* path) {
+    UniqueFd fd(::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (fd.valid()) return {};
+    const int err = errno;
+    std::string hint;
+    int restrict_level = 0;
+    if ((err == EPERM || err == EACCES) &&
+        std::ifstream("/proc/sys/kernel/dmesg_restrict") >> restrict_level && restrict_level)
+        hint = " (kernel.dmesg_restrict=1 needs CAP_SYSLOG)";
+    return fmt::format("{}: {}{}", path, std::strerror(err), hint);
 }
 
 bool is_splat(std::string_view line) {

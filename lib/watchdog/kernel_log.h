@@ -21,6 +21,10 @@ private:
     UniqueFd fd_;
 };
 
+// Why the kernel log cannot be read, so splats go unseen ("/dev/kmsg: Operation not permitted
+// (kernel.dmesg_restrict=1 needs CAP_SYSLOG)"); empty when it can.
+std::string kernel_log_unreadable(const char* path = "/dev/kmsg");
+
 // Is this kernel log line a splat: WARNING, BUG, Oops, lockdep, hung task, RCU stall, soft
 // lockup, KASAN/UBSAN?
 bool is_splat(std::string_view line);

@@ -60,18 +60,22 @@ TEST_P(UnitOptionsErrors, OneLineError) {
 
 INSTANTIATE_TEST_SUITE_P(
     , UnitOptionsErrors,
-    testing::Values(BadInput{{"--bogus"}, "kvmrace: unknown option '--bogus' (see --help)"},
-                    BadInput{{"extra"}, "kvmrace: unknown option 'extra' (see --help)"},
-                    BadInput{{"--iterations"}, "kvmrace: --iterations needs a value"},
-                    BadInput{{"--iterations=abc"},
-                             "kvmrace: --iterations wants a non-negative integer, got 'abc'"},
-                    BadInput{{"--iterations=-3"},
-                             "kvmrace: --iterations wants a non-negative integer, got '-3'"},
-                    BadInput{{"--iterations=0"}, "kvmrace: --iterations must be at least 1"},
-                    BadInput{{"--seed=12x"},
-                             "kvmrace: --seed wants a non-negative integer, got '12x'"},
-                    BadInput{{"--filter="}, "kvmrace: --filter needs a pattern"},
-                    BadInput{{"--quick=yes"}, "kvmrace: --quick takes no value"}));
+    testing::Values(
+        BadInput{{"--bogus"}, "kvmrace: unknown option '--bogus' (see --help)"},
+        BadInput{{"extra"}, "kvmrace: unknown option 'extra' (see --help)"},
+        BadInput{{"--iterations"}, "kvmrace: --iterations needs a value"},
+        BadInput{{"--iterations=abc"},
+                 "kvmrace: --iterations wants a non-negative integer, got 'abc'"},
+        BadInput{{"--iterations=-3"},
+                 "kvmrace: --iterations wants a non-negative integer, got '-3'"},
+        BadInput{{"--iterations=0"}, "kvmrace: --iterations must be at least 1"},
+        BadInput{{"--seed=12x"}, "kvmrace: --seed wants a non-negative integer, got '12x'"},
+        BadInput{{"--filter="}, "kvmrace: --filter needs a pattern"},
+        BadInput{{"--quick=yes"}, "kvmrace: --quick takes no value"},
+        BadInput{{"--gtest_bogus"},
+                 "kvmrace: unknown GoogleTest flag '--gtest_bogus' (see --help)"},
+        BadInput{{"--gtest_filter_typo=x"},
+                 "kvmrace: unknown GoogleTest flag '--gtest_filter_typo' (see --help)"}));
 
 TEST(UnitOptions, GtestFilterAddsTheSelection) {
     Options o;

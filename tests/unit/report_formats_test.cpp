@@ -1,5 +1,6 @@
 // KTAP and JUnit output of the real binary, on a fixture suite with one PASS, one FAIL and one
 // SKIP: the KTAP must parse under KTAP v1's rules; the JUnit must validate against the schema.
+// Without KVM access too: every byte of an all-skip stream (and one with a death test) is KTAP.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "child_process.h"
 
 namespace kvmrace {
 namespace {
@@ -67,7 +70,7 @@ std::vector<KtapResult> parse_ktap(const std::string& text, std::string& error) 
         return error = "bad plan: " + line, results;
     const int planned = std::stoi(line.substr(3));
     while (std::getline(in, line)) {
-        if (line.rfind("#", 0) == 0) continue;
+        if (line == "#" || line.rfind("# ", 0) == 0) continue;
         KtapResult r{};
         std::string_view rest = line;
         if (rest.rfind("not ok ", 0) == 0)
@@ -99,6 +102,11 @@ std::vector<KtapResult> parse_ktap(const std::string& text, std::string& error) 
     return results;
 }
 
+std::string fmt_totals(int pass, int fail, int skip) {
+    return "# Totals: pass:" + std::to_string(pass) + " fail:" + std::to_string(fail) +
+           " xfail:0 xpass:0 skip:" + std::to_string(skip) + " error:0\n";
+}
+
 TEST(UnitReportFormats, KtapParsesWithOneResultPerTest) {
     std::string out = run_self("--ktap");
     std::string error;
@@ -118,6 +126,38 @@ TEST(UnitReportFormats, KtapParsesWithOneResultPerTest) {
         << out;
     EXPECT_NE(out.find("# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0"),
               std::string::npos);
+}
+
+// Without KVM access, a KTAP run of KVM tests is all skips, one result line each, with the reason.
+TEST(UnitReportFormats, KtapWithoutKvmAccessIsAnAllSkipStream) {
+    const test::Condition c = test::without_kvm_access();
+    if (!c.unavailable.empty()) GTEST_SKIP() << c.unavailable;
+    test::ChildResult r =
+        test::run_child(c.prefix, test::self_exe(), {"--ktap", "--filter=KvmSystem.*"});
+    std::string error;
+    auto results = parse_ktap(r.out, error);
+    ASSERT_EQ(error, "") << r.out;
+    ASSERT_GT(results.size(), 0u);
+    for (const auto& k : results) EXPECT_EQ(k.directive, "SKIP") << r.out;
+    EXPECT_NE(r.out.find(" # SKIP /dev/kvm: "), std::string::npos) << r.out;
+    EXPECT_TRUE(r.out.ends_with(fmt_totals(0, 0, static_cast<int>(results.size())))) << r.out;
+    EXPECT_EQ(r.exit_code, 4);
+}
+
+// Unit tests (a death test among them, whose child must print nothing) beside skipped KVM tests.
+TEST(UnitReportFormats, KtapWithoutKvmAccessStaysKtapAroundUnitTests) {
+    const test::Condition c = test::without_kvm_access();
+    if (!c.unavailable.empty()) GTEST_SKIP() << c.unavailable;
+    test::ChildResult r =
+        test::run_child(c.prefix, test::self_exe(),
+                        {"--ktap", "--all", "--quick", "--filter=UnitTestDeadline*:KvmSystem.*"});
+    std::string error;
+    auto results = parse_ktap(r.out, error);
+    ASSERT_EQ(error, "") << r.out;
+    ASSERT_GT(results.size(), 2u);
+    EXPECT_EQ(results[0].name, "UnitTestDeadlineDeathTest.StuckTestEndsTheRunWithItsName");
+    EXPECT_TRUE(results[0].ok && results[0].directive.empty()) << r.out;
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 TEST(UnitReportFormats, JunitValidatesAgainstTheSchema) {
