@@ -83,6 +83,8 @@ std::string describe_test(const std::string& name) {
         if (s.vm_type != uapi::VmType::Default)
             needs += fmt::format(", VM type {} ({})", static_cast<unsigned long>(s.vm_type),
                                  vm_type_name(s.vm_type));
+        if (s.slot_zap_all_off)
+            needs += ", KVM_CAP_DISABLE_QUIRKS2 with SLOT_ZAP_ALL (cap 213, bit 7)";
         if (s.backing == RaceBacking::GuestMemfdShared) needs += ", guest_memfd MMAP|INIT_SHARED";
         if (s.backing == RaceBacking::GuestMemfdPrivate) needs += ", memory attributes";
         return fmt::format("{:<58} {} [{} vCPU{}; needs {}]", name, s.description, s.vcpus,
