@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "coco/report_abi.h"
 #include "kvm/ioctl.h"
 #include "kvm/memslot.h"
 #include "kvm/system.h"
@@ -100,6 +101,35 @@ uint8_t* KvmCocoSink::add_memory(uint32_t slot, uint64_t gpa, uint64_t size, boo
         throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value,
                        fmt::format("gpa={:#x} size={:#x} PRIVATE", gpa, size));
     return nullptr;
+}
+
+uint64_t wait_for_coco_report(Vcpu& v) {
+    for (;;) {
+        Errno e = v.try_run();
+        if (e == EINTR) continue;
+        if (!e.ok()) throw KvmError("KVM_RUN", e.value, fmt::format("coco vCPU {}", v.id()));
+        const kvm_run& run = v.run_state();
+        if (run.exit_reason == KVM_EXIT_IO && run.io.port == COCO_REPORT_PORT &&
+            run.io.direction == KVM_EXIT_IO_OUT && run.io.size == 4) {
+            uint32_t value;
+            std::memcpy(&value, reinterpret_cast<const uint8_t*>(&run) + run.io.data_offset, 4);
+            return value;
+        }
+        if (run.exit_reason == KVM_EXIT_SYSTEM_EVENT &&
+            run.system_event.type == uapi::kSystemEventSevTerm) {
+            const uint64_t ghcb = run.system_event.data[0];
+            if (((ghcb >> 12) & 0xf) != COCO_GHCB_REASON_SET)
+                throw std::runtime_error(fmt::format(
+                    "guest terminated with GHCB MSR {:#x}, not kvmrace's reason set {:#x}", ghcb,
+                    COCO_GHCB_REASON_SET));
+            return (ghcb >> 16) & 0xff;
+        }
+        if (run.exit_reason == KVM_EXIT_SYSTEM_EVENT &&
+            run.system_event.type == uapi::kSystemEventTdxFatal)
+            throw std::runtime_error("the TD reported a fatal error (TDVMCALL<ReportFatalError>)");
+        throw std::runtime_error(
+            fmt::format("unexpected exit {} from a confidential guest", run.exit_reason));
+    }
 }
 
 }  // namespace kvmrace

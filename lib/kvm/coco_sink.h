@@ -44,6 +44,10 @@ struct LaunchImage {
     uint64_t slot_gpa = 0, slot_size = 0;  // the one memslot that holds it
 };
 
+// Where a launch flow stops: Complete, or just before LAUNCH_FINISH / FINALIZE_VM (while
+// populate commands are still allowed and prefault is still refused on SNP and TDX).
+enum class LaunchStop { Complete, BeforeFinish };
+
 class CocoSink {
 public:
     virtual ~CocoSink() = default;
@@ -84,6 +88,12 @@ private:
     std::vector<std::unique_ptr<Vcpu>> vcpus_;
     std::vector<std::unique_ptr<Memslot>> slots_;
 };
+
+// KVM_RUN on `v` until the coco payload reports (guest/coco/report_abi.h): a PIO write of
+// COCO_REPORT_PORT (SEV; TDX through TDVMCALL<Instruction.IO>) returns its value, a GHCB MSR
+// termination request with kvmrace's reason set (SEV-ES, SNP) its reason code. Anything else
+// throws, naming the exit.
+uint64_t wait_for_coco_report(Vcpu& v);
 
 // A page-aligned private copy of `bytes` (a populate source: KVM_SEV_SNP_LAUNCH_UPDATE and
 // KVM_TDX_INIT_MEM_REGION read whole pages; seed 004's rework requires page-aligned sources).

@@ -125,7 +125,8 @@ void SevCommands::snp_launch_finish() {
 }
 
 SevLaunchRecord launch_sev_family(CocoSink& sink, SevCommands& cmds, uapi::VmType type,
-                                  const LaunchImage& image, uint64_t report_method) {
+                                  const LaunchImage& image, uint64_t report_method,
+                                  LaunchStop stop) {
     const bool es = type != uapi::VmType::Sev;
     const bool snp = type == uapi::VmType::Snp;
     SevLaunchRecord rec;
@@ -140,7 +141,7 @@ SevLaunchRecord launch_sev_family(CocoSink& sink, SevCommands& cmds, uapi::VmTyp
             Mapping src = page_aligned_copy(c.bytes);
             cmds.snp_launch_update(c.gpa, src.address(), src.size(), uapi::kSnpPageTypeNormal);
         }
-        cmds.snp_launch_finish();
+        if (stop == LaunchStop::Complete) finish_sev_family(cmds, type, rec);
         return rec;
     }
     cmds.launch_start(kSevPolicyNoDbg | (es ? kSevPolicyEs : 0));
@@ -151,10 +152,18 @@ SevLaunchRecord launch_sev_family(CocoSink& sink, SevCommands& cmds, uapi::VmTyp
         cmds.launch_update_data(reinterpret_cast<uint64_t>(dst),
                                 static_cast<uint32_t>(c.bytes.size()));
     }
-    if (es) cmds.launch_update_vmsa();
+    if (stop == LaunchStop::Complete) finish_sev_family(cmds, type, rec);
+    return rec;
+}
+
+void finish_sev_family(SevCommands& cmds, uapi::VmType type, SevLaunchRecord& rec) {
+    if (type == uapi::VmType::Snp) {
+        cmds.snp_launch_finish();  // also encrypts every vCPU's VMSA
+        return;
+    }
+    if (type == uapi::VmType::SevEs) cmds.launch_update_vmsa();
     rec.measurement = cmds.launch_measure();
     cmds.launch_finish();
-    return rec;
 }
 
 SevVm::SevVm(const System& sys, uapi::VmType type, const std::string& sev_device)
@@ -165,32 +174,6 @@ SevLaunchRecord SevVm::launch(const LaunchImage& image) {
                              type_ == uapi::VmType::Sev ? COCO_REPORT_PIO : COCO_REPORT_GHCB);
 }
 
-uint64_t SevVm::run_to_report() {
-    Vcpu& v = sink_.vcpu(0);
-    for (;;) {
-        Errno e = v.try_run();
-        if (e == EINTR) continue;
-        if (!e.ok()) throw KvmError("KVM_RUN", e.value, "SEV-family vCPU 0");
-        const kvm_run& run = v.run_state();
-        if (run.exit_reason == KVM_EXIT_IO && run.io.port == COCO_REPORT_PORT &&
-            run.io.direction == KVM_EXIT_IO_OUT && run.io.size == 4) {
-            uint32_t value;
-            std::memcpy(&value, reinterpret_cast<const uint8_t*>(&run) + run.io.data_offset, 4);
-            return value;
-        }
-        if (run.exit_reason == KVM_EXIT_SYSTEM_EVENT &&
-            run.system_event.type == uapi::kSystemEventSevTerm) {
-            const uint64_t ghcb = run.system_event.data[0];
-            if (((ghcb >> 12) & 0xf) != COCO_GHCB_REASON_SET)
-                throw std::runtime_error(
-                    fmt::format("guest terminated with GHCB MSR {:#x}: not kvmrace's reason set "
-                                "{:#x}",
-                                ghcb, COCO_GHCB_REASON_SET));
-            return (ghcb >> 16) & 0xff;
-        }
-        throw std::runtime_error(fmt::format("unexpected exit {} from a {} guest", run.exit_reason,
-                                             type_ == uapi::VmType::Snp ? "SNP" : "SEV-family"));
-    }
-}
+uint64_t SevVm::run_to_report() { return wait_for_coco_report(sink_.vcpu(0)); }
 
 }  // namespace kvmrace

@@ -68,7 +68,11 @@ struct SevLaunchRecord {
 // Runs a flow from the header comment on `sink` for `image` (vCPU 0 boots at image.entry with
 // rdi = `report_method`). Pure sequencing: every kernel interaction goes through the sink.
 SevLaunchRecord launch_sev_family(CocoSink& sink, SevCommands& cmds, uapi::VmType type,
-                                  const LaunchImage& image, uint64_t report_method);
+                                  const LaunchImage& image, uint64_t report_method,
+                                  LaunchStop stop = LaunchStop::Complete);
+// The rest of a flow stopped at BeforeFinish: [LAUNCH_UPDATE_VMSA,] LAUNCH_MEASURE, LAUNCH_FINISH
+// or SNP_LAUNCH_FINISH.
+void finish_sev_family(SevCommands& cmds, uapi::VmType type, SevLaunchRecord& rec);
 
 // A launched SEV/SEV-ES/SNP VM with one vCPU.
 class SevVm {

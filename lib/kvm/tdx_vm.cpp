@@ -137,7 +137,7 @@ std::vector<kvm_cpuid_entry2> tdx_initial_cpuid(std::span<const kvm_cpuid_entry2
     return out;
 }
 
-void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image) {
+void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image, LaunchStop stop) {
     TdxCaps caps = cmds.capabilities();
     std::vector<kvm_cpuid_entry2> cpuid = tdx_initial_cpuid(caps.cpuid, sink.supported_cpuid());
     sink.enable_split_irqchip();
@@ -151,31 +151,13 @@ void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image) {
         Mapping src = page_aligned_copy(c.bytes);
         cmds.init_mem_region(0, src.address(), c.gpa, src.size() / kPage, true);
     }
-    cmds.finalize_vm();
+    if (stop == LaunchStop::Complete) cmds.finalize_vm();
 }
 
 TdxVm::TdxVm(const System& sys) : sink_(sys, uapi::VmType::Tdx), cmds_(sink_) {}
 
 void TdxVm::launch(const LaunchImage& image) { launch_tdx(sink_, cmds_, image); }
 
-uint64_t TdxVm::run_to_report() {
-    Vcpu& v = sink_.vcpu(0);
-    for (;;) {
-        Errno e = v.try_run();
-        if (e == EINTR) continue;
-        if (!e.ok()) throw KvmError("KVM_RUN", e.value, "TDX vCPU 0");
-        const kvm_run& run = v.run_state();
-        if (run.exit_reason == KVM_EXIT_IO && run.io.port == COCO_REPORT_PORT &&
-            run.io.direction == KVM_EXIT_IO_OUT && run.io.size == 4) {
-            uint32_t value;
-            std::memcpy(&value, reinterpret_cast<const uint8_t*>(&run) + run.io.data_offset, 4);
-            return value;
-        }
-        if (run.exit_reason == KVM_EXIT_SYSTEM_EVENT &&
-            run.system_event.type == uapi::kSystemEventTdxFatal)
-            throw std::runtime_error("the TD reported a fatal error (TDVMCALL<ReportFatalError>)");
-        throw std::runtime_error(fmt::format("unexpected exit {} from the TD", run.exit_reason));
-    }
-}
+uint64_t TdxVm::run_to_report() { return wait_for_coco_report(sink_.vcpu(0)); }
 
 }  // namespace kvmrace

@@ -66,7 +66,8 @@ std::vector<kvm_cpuid_entry2> tdx_initial_cpuid(std::span<const kvm_cpuid_entry2
                                                 std::span<const kvm_cpuid_entry2> supported);
 
 // Runs the flow from the header comment on `sink` for `image`.
-void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image);
+void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image,
+                LaunchStop stop = LaunchStop::Complete);
 
 class System;
 
