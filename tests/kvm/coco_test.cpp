@@ -6,6 +6,7 @@
 
 #include "guest/coco_payloads.h"
 #include "kvm/coco_caps.h"
+#include "kvm/kvm_error.h"
 #include "kvm/sev_vm.h"
 #include "kvm/tdx_vm.h"
 #include "kvm/vm.h"
@@ -78,6 +79,31 @@ TEST_F(KvmCocoCaps, SkipModelAgreesWithCreateVm) {
         }
         RecordProperty(std::string(coco_name(k)), why.empty() ? "available" : why);
     }
+}
+
+// The real sink's KVM_MEMORY_ENCRYPT_OP path, on a VM that is not confidential: KVM answers ENOTTY
+// (no mem_enc_ioctl for it: SVM without SEV, VMX for a non-TD, PVM), and the checked form names
+// the sub-command. Runs on every host.
+TEST_F(KvmCocoCaps, EncryptOpOnDefaultVmIsEnotty) {
+    KvmCocoSink sink(system(), uapi::VmType::Default);
+    SevCommands sev(sink, -1);
+    uapi::SevInit init{};
+    SevResult r = sev.try_issue(uapi::kSevInit2, &init);
+    EXPECT_EQ(r.err, ENOTTY) << "KVM_SEV_INIT2 on a default VM";
+    try {
+        sev.launch_start(kSevPolicyNoDbg);
+        ADD_FAILURE() << "KVM_SEV_LAUNCH_START succeeded on a default VM";
+    } catch (const KvmError& e) {
+        EXPECT_EQ(e.call(), "KVM_MEMORY_ENCRYPT_OP(KVM_SEV_LAUNCH_START)");
+        EXPECT_EQ(e.err(), ENOTTY);
+    }
+    TdxCommands tdx(sink);
+    EXPECT_EQ(tdx.try_issue(uapi::kTdxCapabilities, -1, 0, 0).err, ENOTTY);
+    sink.create_vcpu(0);
+    uapi::TdxInitMemRegion region{0, 1ull << 30, 1};
+    TdxResult v = tdx.try_init_mem_region(0, region, true);
+    EXPECT_EQ(v.err, ENOTTY) << "KVM_TDX_INIT_MEM_REGION on a default VM's vCPU";
+    EXPECT_EQ(region.nr_pages, 1u) << "a refused populate must not report progress";
 }
 
 TEST_F(KvmCocoCaps, SevDeviceProbeMatchesModel) {
