@@ -143,9 +143,10 @@ void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image, Lau
     sink.enable_split_irqchip();
     cmds.init_vm(0, kTdxXfamFixed & caps.supported_xfam, cpuid);
     sink.create_vcpu(0);
-    // KVM's view of the vCPU's CPUID must match what the TDX module virtualizes.
-    sink.set_cpuid(0, cmds.get_cpuid(0));
     cmds.init_vcpu(0);
+    // KVM's view of the vCPU's CPUID must match what the TDX module virtualizes (intel-tdx.rst:
+    // KVM_TDX_INIT_VCPU, then KVM_SET_CPUID2).
+    sink.set_cpuid(0, cmds.get_cpuid(0));
     sink.add_memory(0, image.slot_gpa, image.slot_size, true);
     for (const LaunchChunk& c : image.chunks) {
         Mapping src = page_aligned_copy(c.bytes);

@@ -3,8 +3,8 @@
 // TdxVm, the one RAII owner of a TD, its vCPU and private memory.
 //
 // Flow (Documentation/virt/kvm/x86/intel-tdx.rst, v6.18): KVM_TDX_CAPABILITIES (VM),
-// KVM_TDX_INIT_VM (VM, before any vCPU; split irqchip first), vCPU, KVM_TDX_GET_CPUID
-// (vCPU) + KVM_SET_CPUID2 with it, KVM_TDX_INIT_VCPU (vCPU), guest_memfd memory (PRIVATE),
+// KVM_TDX_INIT_VM (VM, before any vCPU; split irqchip first), vCPU, KVM_TDX_INIT_VCPU (vCPU),
+// KVM_TDX_GET_CPUID (vCPU) + KVM_SET_CPUID2 with it, guest_memfd memory (PRIVATE),
 // KVM_TDX_INIT_MEM_REGION... (vCPU; takes slots_lock; source, gpa page-aligned),
 // KVM_TDX_FINALIZE_VM (VM). KVM_PRE_FAULT_MEMORY is refused (EOPNOTSUPP) until the last one.
 #pragma once

@@ -178,7 +178,7 @@ TEST(UnitCocoLaunch, TdxOrderAndInitMemRegionArguments) {
         sink.steps,
         with_updates(
             {"KVM_TDX_CAPABILITIES", "split_irqchip", "KVM_TDX_INIT_VM", "create_vcpu0",
-             "KVM_TDX_GET_CPUID@vcpu0", "set_cpuid0", "KVM_TDX_INIT_VCPU@vcpu0",
+             "KVM_TDX_INIT_VCPU@vcpu0", "KVM_TDX_GET_CPUID@vcpu0", "set_cpuid0",
              fmt::format("add_memory0 {:#x}+{:#x} private", COCO_TDX_SLOT_GPA, COCO_TDX_SLOT_SIZE)},
             "KVM_TDX_INIT_MEM_REGION@vcpu0", img.chunks.size(), {"KVM_TDX_FINALIZE_VM"}));
     ASSERT_EQ(sink.tdx_regions.size(), img.chunks.size());
