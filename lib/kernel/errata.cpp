@@ -17,8 +17,13 @@ namespace {
 
 constexpr KernelVersion kPrefaultSince{6, 11, 0};  // KVM_PRE_FAULT_MEMORY first release
 
+// KVM_PRE_FAULT_MEMORY is the racing call, on any VM type (confidential VMs after launch).
+bool prefaults(const Scenario& s) {
+    return s.actor == Actor::Prefault || s.actor == Actor::CocoPrefault;
+}
+
 bool prefault_meets_deleted_or_moved_slot(const Scenario& s, const KernelVersion&) {
-    return s.actor == Actor::Prefault && invalidates_slot(s.mutation);
+    return prefaults(s) && invalidates_slot(s.mutation);
 }
 
 bool zaps_all_roots(const Scenario& s, const KernelVersion& k) {
@@ -26,13 +31,12 @@ bool zaps_all_roots(const Scenario& s, const KernelVersion& k) {
 }
 
 bool prefault_after_zap_all(const Scenario& s, const KernelVersion& k) {
-    return s.actor == Actor::Prefault &&
-           (invalidates_slot(s.mutation) || s.mutation == Mutation::Recreate) &&
+    return prefaults(s) && (invalidates_slot(s.mutation) || s.mutation == Mutation::Recreate) &&
            zaps_all_roots(s, k);
 }
 
 bool prefault_during_zap_all(const Scenario& s, const KernelVersion& k) {
-    return s.actor == Actor::Prefault && invalidates_slot(s.mutation) && zaps_all_roots(s, k);
+    return prefaults(s) && invalidates_slot(s.mutation) && zaps_all_roots(s, k);
 }
 
 constexpr std::array kErrata{

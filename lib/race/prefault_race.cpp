@@ -229,7 +229,9 @@ private:
             case Mutation::Recreate:
             case Mutation::Madvise:
             case Mutation::Remap:
-            case Mutation::Mprotect: break;
+            case Mutation::Mprotect:
+            case Mutation::BeforeLaunchFinish:  // confidential-VM rows: race/coco_race.cpp
+            case Mutation::UnalignedSource: break;
         }
         board_.count(Counter::Mutations);
     }

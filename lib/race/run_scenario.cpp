@@ -3,11 +3,13 @@
 #include "kvm/capability.h"
 #include "kvm/system.h"
 #include "kvm/vm.h"
+#include "race/coco_race.h"
 #include "race/race_config.h"
 
 namespace kvmrace {
 
 std::string scenario_skip_reason(const Scenario& s, const System& sys) {
+    if (is_coco_scenario(s)) return coco_scenario_skip_reason(s, sys);
     if (s.actor == Actor::Prefault) {
         int cap = sys.check_extension(uapi::kCapPreFaultMemory);
         if (cap == 0) return capability_reason(uapi::kCapPreFaultMemory, cap);
@@ -51,6 +53,8 @@ void run_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board
     switch (s.actor) {
         case Actor::Prefault: run_prefault_scenario(s, cfg, board); break;
         case Actor::Run: run_kvm_run_scenario(s, cfg, board); break;
+        case Actor::Populate:
+        case Actor::CocoPrefault: run_coco_scenario(s, cfg, board); break;
     }
 }
 

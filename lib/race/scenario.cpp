@@ -12,6 +12,10 @@ using enum Mutation;
 using enum RaceBacking;
 constexpr auto kDefault = uapi::VmType::Default;
 constexpr auto kSwProtected = uapi::VmType::SwProtected;
+constexpr auto kSev = uapi::VmType::Sev;
+constexpr auto kSevEs = uapi::VmType::SevEs;
+constexpr auto kSnp = uapi::VmType::Snp;
+constexpr auto kTdx = uapi::VmType::Tdx;
 
 constexpr std::array kCatalog{
     Scenario{"PrefaultVsDelete_Anon", Prefault, Delete, kDefault, Anonymous, 1, false,
@@ -83,6 +87,41 @@ constexpr std::array kCatalog{
              Anonymous, 4, false,
              "four vCPUs prefault one range while the slot is re-created, SLOT_ZAP_ALL quirk off",
              true},
+    // Confidential VMs (race/coco_race.cpp): SNP and TDX memory is private guest_memfd.
+    Scenario{"CocoPrefaultVsDelete_Snp", CocoPrefault, Delete, kSnp, GuestMemfdPrivate, 1, false,
+             "SNP VM after LAUNCH_FINISH: prefault vs delete + re-create (one memslot is zapped)"},
+    Scenario{"CocoPrefaultVsMoveAway_Snp", CocoPrefault, MoveAway, kSnp, GuestMemfdPrivate, 1,
+             false,
+             "same, moving the slot away and back (SKIP where guest_memfd slots can't move)"},
+    Scenario{"CocoPrefaultVsDelete_Tdx", CocoPrefault, Delete, kTdx, GuestMemfdPrivate, 1, false,
+             "TD after FINALIZE_VM: prefault vs delete + re-create"},
+    Scenario{"CocoPrefaultVsMoveAway_Tdx", CocoPrefault, MoveAway, kTdx, GuestMemfdPrivate, 1,
+             false, "same, moving the slot away and back"},
+    Scenario{"CocoPrefaultVsDelete_Sev", CocoPrefault, Delete, kSev, Anonymous, 1, false,
+             "SEV VM after LAUNCH_FINISH: prefault vs delete + re-create"},
+    Scenario{"CocoPrefaultVsDelete_SevEs", CocoPrefault, Delete, kSevEs, Anonymous, 1, false,
+             "SEV-ES VM after LAUNCH_FINISH: prefault vs delete + re-create"},
+    Scenario{"CocoPrefaultBeforeFinish_Snp", CocoPrefault, BeforeLaunchFinish, kSnp,
+             GuestMemfdPrivate, 1, false,
+             "prefault before SNP_LAUNCH_FINISH is EOPNOTSUPP, after it maps the range"},
+    Scenario{"CocoPrefaultBeforeFinish_Tdx", CocoPrefault, BeforeLaunchFinish, kTdx,
+             GuestMemfdPrivate, 1, false,
+             "prefault before TDX_FINALIZE_VM is EOPNOTSUPP, after it maps the range"},
+    Scenario{"CocoPrefaultBeforeFinish_Sev", CocoPrefault, BeforeLaunchFinish, kSev, Anonymous, 1,
+             false, "SEV VMs allow prefault from creation: before LAUNCH_FINISH it maps the range"},
+    Scenario{"PopulateVsDelete_Snp", Populate, Delete, kSnp, GuestMemfdPrivate, 1, false,
+             "SNP_LAUNCH_UPDATE vs delete + re-create of its slot (slots_lock serializes them)"},
+    Scenario{"PopulateVsPunchHole_Snp", Populate, PunchHole, kSnp, GuestMemfdPrivate, 1, false,
+             "SNP_LAUNCH_UPDATE vs PUNCH_HOLE of the range it populates"},
+    Scenario{"PopulateVsDelete_Tdx", Populate, Delete, kTdx, GuestMemfdPrivate, 1, false,
+             "TDX_INIT_MEM_REGION vs delete + re-create; FINALIZE_VM proves nothing was left "
+             "half-populated"},
+    Scenario{"PopulateVsPunchHole_Tdx", Populate, PunchHole, kTdx, GuestMemfdPrivate, 1, false,
+             "TDX_INIT_MEM_REGION vs PUNCH_HOLE of the range it populates"},
+    Scenario{"PopulateUnalignedSource_Snp", Populate, UnalignedSource, kSnp, GuestMemfdPrivate, 1,
+             false, "SNP_LAUNCH_UPDATE from an unaligned source: EINVAL with seed 004's rework"},
+    Scenario{"PopulateUnalignedSource_Tdx", Populate, UnalignedSource, kTdx, GuestMemfdPrivate, 1,
+             false, "TDX_INIT_MEM_REGION from an unaligned source: EINVAL"},
 };
 
 }  // namespace
@@ -101,6 +140,8 @@ std::string_view mutation_name(Mutation m) {
         case Madvise: return "madvise";
         case Remap: return "remap";
         case Mprotect: return "mprotect";
+        case BeforeLaunchFinish: return "before-launch-finish";
+        case UnalignedSource: return "unaligned-source";
     }
     return "?";
 }

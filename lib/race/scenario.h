@@ -11,7 +11,9 @@
 
 namespace kvmrace {
 
-enum class Actor { Prefault, Run };
+// Populate (KVM_SEV_SNP_LAUNCH_UPDATE / KVM_TDX_INIT_MEM_REGION) and CocoPrefault (prefault on a
+// SEV/SNP/TDX VM after LAUNCH_FINISH / FINALIZE_VM) are driven by race/coco_race.cpp.
+enum class Actor { Prefault, Run, Populate, CocoPrefault };
 
 enum class Mutation {
     Delete,          // delete the slot, re-create it
@@ -24,6 +26,10 @@ enum class Mutation {
     Madvise,         // MADV_DONTNEED on the host memory (mmu notifier, data kept: shared memfd)
     Remap,           // mmap(MAP_FIXED) over the host memory (mmu notifier, data kept)
     Mprotect,        // mprotect(PROT_READ) then back to read-write (mmu notifier, data kept)
+    // No concurrency: prefault before LAUNCH_FINISH / FINALIZE_VM.
+    BeforeLaunchFinish,
+    // No concurrency: populate from a source that is not page-aligned.
+    UnalignedSource,
 };
 
 enum class RaceBacking { Anonymous, Thp, GuestMemfdShared, GuestMemfdPrivate, MemfdShared };

@@ -66,6 +66,11 @@ const Row kRows[] = {
     {"PrefaultVsPunchHole_GmemPrivate", k6_18_2, ""},
     {"PrefaultAfterRecreate_Anon", k6_18_2, ""},
     {"RunVsMoveAway_Anon", k6_18_2, ""},
+    // Confidential VMs zap one memslot: only the INVALID-slot retry before 6.18.
+    {"CocoPrefaultVsDelete_Snp", k6_14, "prefault-eagain"},
+    {"CocoPrefaultVsDelete_Tdx", k6_18_2, ""},
+    {"CocoPrefaultBeforeFinish_Snp", k6_14, ""},
+    {"PopulateVsDelete_Tdx", k6_17, ""},
     // Unfixed: still predicted on later kernels.
     {"PrefaultVsMoveAway_Thp", k7_1, "prefault-stale-root"},
 };

@@ -1,0 +1,48 @@
+#include "race/populate_contract.h"
+
+#include <fmt/format.h>
+
+namespace kvmrace {
+
+namespace {
+constexpr uint64_t kPage = 4096;
+
+std::string describe(PopulateKind k, const PopulateCall& c) {
+    return fmt::format(
+        "{} gpa {:#x}->{:#x} src {:#x}->{:#x} bytes {:#x}->{:#x}: {} (firmware/module status "
+        "{:#x})",
+        k == PopulateKind::Snp ? "KVM_SEV_SNP_LAUNCH_UPDATE" : "KVM_TDX_INIT_MEM_REGION",
+        c.gpa_before, c.gpa_after, c.src_before, c.src_after, c.bytes_before, c.bytes_after,
+        c.err.ok() ? "ok" : c.err.describe(), c.fw_error);
+}
+}  // namespace
+
+std::string check_populate_call(PopulateKind k, const PopulateCall& c, const PopulateWindow& w) {
+    const std::string call = describe(k, c);
+    if (c.bytes_after > c.bytes_before) return "size grew: " + call;
+    const uint64_t consumed = c.bytes_before - c.bytes_after;
+    if (consumed % kPage) return "consumed a partial page: " + call;
+    if (c.gpa_after - c.gpa_before != consumed || c.src_after - c.src_before != consumed)
+        return "gpa/source did not advance by what the size lost: " + call;
+    if (c.err.ok()) {
+        if (k == PopulateKind::Snp && consumed == 0)
+            return "success without progress (userspace would loop forever): " + call;
+        if (k == PopulateKind::Tdx && c.bytes_after != 0)
+            return "success with pages left (the TDX loop only stops early on an error): " + call;
+        return "";
+    }
+    if (k == PopulateKind::Snp && consumed != 0)
+        return "failed but reported progress (KVM only copies the range back on success): " + call;
+    const int e = c.err.value;
+    const bool any = w.slot_change_overlapped || w.punch_overlapped;
+    if (e == EINTR) return w.signalled ? "" : "EINTR without a signal: " + call;
+    if (e == EINVAL || e == EFAULT)
+        return w.slot_change_overlapped
+                   ? ""
+                   : fmt::format("{} with no slot change in flight: {}", c.err.describe(), call);
+    if (e == EIO || e == EBUSY || e == ENOMEM)
+        return any ? "" : fmt::format("{} with nothing in flight: {}", c.err.describe(), call);
+    return "errno outside the documented set: " + call;
+}
+
+}  // namespace kvmrace
