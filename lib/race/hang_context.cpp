@@ -22,7 +22,9 @@ std::string state_text(const SlotSnapshot& s) {
         case SlotState::Deleting: return "being deleted";
         case SlotState::Absent: return "deleted";
         case SlotState::Adding: return "being re-created";
-        case SlotState::Moving: return fmt::format("being moved to [{:#x}, {:#x})", s.gpa, end);
+        case SlotState::Moving:
+            return fmt::format("being moved to [{:#x}, {:#x}){}", s.gpa, end,
+                               s.gpa == s.home_gpa ? ", back home" : "");
     }
     return "?";
 }
