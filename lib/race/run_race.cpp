@@ -4,6 +4,7 @@
 // it), and no word the guest wrote may be lost.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -222,12 +223,13 @@ private:
     }
 
     // Places the mutation's start at an offset in (-mutation, +KVM_RUN call) from a vCPU's entry
-    // into KVM_RUN (aim.h): a positive offset waits for an entry and spins the offset into the
-    // call; a negative one waits for an exit and starts the mutation `-offset` before the
-    // measured re-entry. The target vCPU rotates; every wait is bounded (a guest in a long pass).
+    // into KVM_RUN (aim.h): a positive offset spins that far into the current call (or the next
+    // one); a negative one waits for an exit and starts `-offset` before the measured re-entry.
+    // The target vCPU rotates. KVM_RUN calls are 10x longer than a mutation and a vCPU in them
+    // almost always: a landing more than two mutations' time away is not waited for (the spin
+    // would starve the vCPU that shares the mutator's CPU), so late landings come from calls
+    // already under way.
     void aim_at_run(uint64_t it, double mutation_ns) {
-        // A vCPU sharing the mutator's CPU cannot enter or leave KVM_RUN while the mutator spins
-        // waiting for it: aim at the others when there are any.
         unsigned targets[abi::kMaxVcpus], n = 0;
         for (unsigned v = 0; v < s_.vcpus; ++v)
             if (mutator_cpu_ < 0 || cpu_[v].load() != mutator_cpu_) targets[n++] = v;
@@ -237,27 +239,24 @@ private:
         if (run_ns == 0 || mutation_ns == 0) return;  // nothing measured yet
         const double offset =
             aim::target_offset_ns(aim::sweep_point(cfg_.seed, it), run_ns, mutation_ns);
-        const uint64_t give_up = monotonic_ns() + uint64_t(4 * run_ns) + 200'000;
+        const uint64_t give_up = monotonic_ns() + uint64_t(2 * mutation_ns) + 20'000;
+        auto spin_until = [&](uint64_t t) {
+            while (monotonic_ns() < std::min(t, give_up) && !stop_) asm volatile("pause");
+        };
         const OperationClock& c = runs_[i];
         if (offset >= 0) {
-            // Inside a call that has not yet reached the offset: spin to it. Else wait for the
-            // next entry and spin from there.
             const uint64_t entries = c.started.load();
             const uint64_t entry = run_entry_ns_[i].load(std::memory_order_relaxed);
-            const uint64_t now = monotonic_ns();
-            if (entries > c.finished.load() && entry && now - entry <= uint64_t(offset)) {
-                aim::spin_ns(entry + uint64_t(offset) - now);
-                return;
-            }
+            if (entries > c.finished.load() && entry) return spin_until(entry + uint64_t(offset));
             while (c.started.load() == entries && !stop_ && monotonic_ns() < give_up)
                 asm volatile("pause");
-            aim::spin_ns(uint64_t(offset));
+            spin_until(monotonic_ns() + uint64_t(offset));
         } else {
             const uint64_t exits = c.finished.load();
             while (c.finished.load() == exits && !stop_ && monotonic_ns() < give_up)
                 asm volatile("pause");
             const double wait = double(user_ns_[i].load(std::memory_order_relaxed)) + offset;
-            if (wait > 0) aim::spin_ns(uint64_t(wait));
+            if (wait > 0) spin_until(monotonic_ns() + uint64_t(wait));
         }
     }
 
