@@ -126,7 +126,8 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --hang-timeout=S    race scenarios: no progress for S seconds is a HANG (default 2)
   --duration=S        race scenarios: a cap, not a run time: each stops after its iterations
                       or after S seconds, whichever comes first (default: no cap)
-  --jitter-us=N       race scenarios: random start offset of racing threads, 0..N us (default 20)
+  --jitter-us=N       race scenarios: blind random start offsets of 0..N us instead of aiming
+                      the mutation into the racing call (default 0: aim; N > 0 is for A/B runs)
   --no-pin            race scenarios: do not pin racing threads to CPUs
   --json=FILE         write the full record of the run as JSON
   --junit=FILE        write JUnit XML for CI systems

@@ -33,9 +33,9 @@ struct Options {
     std::optional<uint64_t> seed;
     uint64_t test_timeout_s = 300;  // a test running longer fails the run (see TestDeadline)
     double hang_timeout_s = 2.0;    // race scenarios: no progress this long is a HANG
-    double duration_s = 0;    // race scenarios: also stop after this long (0: iterations only)
-    unsigned jitter_us = 20;  // race scenarios: random start offset between racing threads
-    bool pin = true;          // race scenarios: pin racing threads to distinct CPUs
+    double duration_s = 0;   // race scenarios: also stop after this long (0: iterations only)
+    unsigned jitter_us = 0;  // race scenarios: > 0: blind random start offsets, not aim
+    bool pin = true;         // race scenarios: pin racing threads to distinct CPUs
     std::vector<std::string> gtest_args;  // --gtest_* passed through untouched
 };
 

@@ -15,6 +15,7 @@
 #include "kvm/kvm_error.h"
 #include "kvm/stats.h"
 #include "payloads/memory.h"
+#include "race/aim.h"
 #include "race/prefault_contract.h"
 #include "race/race_config.h"
 #include "race/schedule.h"
@@ -53,10 +54,10 @@ public:
             board_slot_.push_back(
                 board_.add_slot(slot->slot(), slot->gpa(), slot->size(), slot == mutated_));
         board_.vm().vm_type = static_cast<uint32_t>(s.vm_type);
-        if (s.slot_zap_all_off) g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
-        board_.vm().slot_zap_all = static_cast<uint32_t>(s.slot_zap_all_off
-                                                             ? ProgressBoard::Quirk::Off
-                                                             : ProgressBoard::Quirk::On);
+        if (s.slot_zap_all_off)
+            g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
+        board_.vm().slot_zap_all = static_cast<uint32_t>(
+            s.slot_zap_all_off ? ProgressBoard::Quirk::Off : ProgressBoard::Quirk::On);
         if (s.backing == RaceBacking::GuestMemfdPrivate) {
             Errno e =
                 g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
@@ -107,25 +108,37 @@ private:
 
     // Prefaults `r` until done. Mid-race, EAGAIN/ENOENT are retried (userspace's job since
     // v6.18); after the race any failure breaks the contract by itself (no window overlaps).
-    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration) {
+    // When `first` is given, it receives the first call's start, duration and whether the
+    // mutation overlapped it (what the aim measures).
+    struct FirstCall {
+        uint64_t start_ns = 0, duration_ns = 0;
+        bool overlapped = false;
+    };
+    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration, FirstCall* first = nullptr) {
         uint64_t gpa = r.gpa, size = r.size;
-        while (size > 0 && violation_.empty()) {
-            WindowProbe inv(invalidations_), abs(absences_);
+        for (bool first_call = true; size > 0 && violation_.empty(); first_call = false) {
+            WindowProbe inv(invalidations_), abs(absences_), mut(mutations_);
             PrefaultResult res;
             board_.set_call_args(slot, gpa, size);
+            const uint64_t t0 = monotonic_ns();
             {
                 InCall in(board_, slot, Call::PreFault);
                 res = v.pre_fault(gpa, size);
             }
+            // A hit: this call and the mutation's window overlapped (the round is judged by it).
+            const bool hit = mut.overlapped();
+            if (hit) hit_round_.store(iteration + 1);
+            if (first && first_call) *first = {t0, monotonic_ns() - t0, hit};
             CallWindow w{inv.overlapped(), abs.overlapped(),
                          board_.thread(slot).signalled.load() != 0,
                          s_.backing == RaceBacking::GuestMemfdPrivate};
             board_.count(Counter::PrefaultCalls);
-            if (res.ret >= 0)
+            if (res.ret >= 0) {
                 board_.count(Counter::PrefaultOk);
-            else if (res.err == EAGAIN)
+            } else if (res.err == EAGAIN) {
                 board_.count(Counter::PrefaultEagain);
-            else if (res.err == ENOENT || res.err == EFAULT)
+                if (hit) board_.count(Counter::EagainInHits);
+            } else if (res.err == ENOENT || res.err == EFAULT)
                 board_.count(Counter::PrefaultEnoent);
             else if (res.err == EINTR)
                 board_.count(Counter::PrefaultEintr);
@@ -149,22 +162,29 @@ private:
     void actor(unsigned i, std::barrier<>& sync, bool concurrent) {
         unsigned slot = board_.join(fmt::format("prefault{}", i));
         if (cfg_.pin) pin_to_cpu(i);
-        Schedule sched(cfg_.seed, i);
         Vcpu& v = g_.vcpu(i);
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
             if (concurrent) {
                 sync.arrive_and_wait();  // start together with the mutator
-                if (!stop()) {
-                    sched.jitter(cfg_.jitter_us);
-                    prefault(slot, v, range_of(i), it);
+                const bool raced = !stop();
+                if (raced) {
+                    aim::spin_ns(plan_actor_ns_.load(std::memory_order_relaxed));
+                    FirstCall first;
+                    prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr);
+                    if (i == 0) first_call_ = first;  // read by the mutator after the barrier
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
+                if (raced && i == 0) {
+                    board_.count(Counter::HitIterations);
+                    if (hit_round_.load() == it + 1) board_.count(Counter::Hits);
+                }
             } else if (!stop()) {
                 prefault(slot, v, whole_, it);
                 recreate(slot);
             }
             if (!stop()) prefault(slot, v, range_of(i), it);  // must complete: nothing in flight
             if (i == 0) board_.count(Counter::Iterations);
+            if (i == 0 && !concurrent) board_.count(Counter::HitIterations);  // never a race
             if (stop() && !concurrent) break;
         }
     }
@@ -182,6 +202,11 @@ private:
         using enum ProgressBoard::SlotState;
         InCall in(board_, slot,
                   s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
+        mutations_.start();
+        struct Finish {  // the window closes however the mutation ends
+            OperationClock& c;
+            ~Finish() { c.finish(); }
+        } window_end{mutations_};
         const unsigned b = board_slot_.back();
         auto move_to = [&](uint64_t gpa) {
             board_.set_slot_state(b, Moving, gpa);
@@ -239,18 +264,33 @@ private:
     void mutator(std::barrier<>& sync) {
         unsigned slot = board_.join("mutator");
         if (cfg_.pin) pin_to_cpu(s_.vcpus);
-        Schedule sched(cfg_.seed, 1000);
+        aim::Aimer aimer(cfg_.seed, cfg_.jitter_us);
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
+            // Plan the round before releasing it: the barrier hands the actors their delay.
+            const aim::Delays d = aimer.plan(it);
+            plan_actor_ns_.store(d.actor_ns, std::memory_order_relaxed);
             sync.arrive_and_wait();
-            if (!stop()) {
-                sched.jitter(cfg_.jitter_us);
+            const bool raced = !stop();
+            uint64_t t0 = 0, took = 0;
+            if (raced) {
+                aim::spin_ns(d.mutator_ns);
+                t0 = monotonic_ns();
                 try {
                     mutate(slot);
                 } catch (const std::exception& e) {
                     violate(e.what());
                 }
+                took = monotonic_ns() - t0;
             }
             sync.arrive_and_wait();
+            // An overlapped first call was cut short (EAGAIN) or stretched (ENOENT retries): only
+            // clean calls say how long the actor's call is, once there is a first sample.
+            if (raced && first_call_.start_ns)
+                aimer.observe(d, first_call_.start_ns,
+                              first_call_.overlapped && aimer.actor_ns() > 0
+                                  ? uint64_t(aimer.actor_ns())
+                                  : first_call_.duration_ns,
+                              t0, took);
         }
     }
 
@@ -303,6 +343,10 @@ private:
     Range whole_{};
     bool patterned_ = false;
     OperationClock invalidations_, absences_;
+    OperationClock mutations_;                // brackets every mutation: the window a hit overlaps
+    std::atomic<uint64_t> hit_round_{0};      // iteration + 1 of the last round with a hit
+    std::atomic<uint64_t> plan_actor_ns_{0};  // this round's actor delay (set before release)
+    FirstCall first_call_;                    // actor 0's first call; ordered by the barrier
     std::atomic<bool> stop_{false};
     std::atomic<bool> stopped_by_signal_{false};
     uint64_t deadline_ns_ = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9)

@@ -14,7 +14,7 @@ struct RaceConfig {
     uint64_t iterations = 1000;
     double duration_s = 0;  // > 0: also stop once this much time has passed
     uint64_t seed = 1;
-    unsigned jitter_us = 20;
+    unsigned jitter_us = 0;  // > 0: blind jitter of 0..N us instead of aim (race/aim.h)
     bool pin = true;
 };
 

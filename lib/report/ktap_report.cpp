@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "report/result_printer.h"
+
 namespace kvmrace {
 
 std::string ktap_name(std::string_view name) {
@@ -38,9 +40,8 @@ void KtapReport::OnTestEnd(const testing::TestInfo& info) {
             start = nl + 1;
         }
     }
-    for (int i = 0; i < r.test_property_count(); ++i)
-        fmt::print(out_, "# {}: {}={}\n", name, r.GetTestProperty(i).key(),
-                   r.GetTestProperty(i).value());
+    for (const auto& [key, value] : shown_properties(r))
+        fmt::print(out_, "# {}: {}={}\n", name, key, value);
     ++number_;
     if (r.Skipped())
         fmt::print(out_, "ok {} {} # SKIP {}\n", number_, name,

@@ -19,16 +19,30 @@ std::string first_line(const char* msg) {
     return s;
 }
 
-// "  mutations=300 guest_passes=812": the counters a test recorded with RecordProperty.
+// "  mutations=300 guest_passes=812 hits=290/300": the counters a test recorded.
 std::string properties(const testing::TestResult& r) {
     std::string s;
-    for (int i = 0; i < r.test_property_count(); ++i)
-        s += fmt::format("{}{}={}", i ? " " : "  ", r.GetTestProperty(i).key(),
-                         r.GetTestProperty(i).value());
+    for (const auto& [key, value] : shown_properties(r))
+        s += fmt::format("{}{}={}", s.empty() ? "  " : " ", key, value);
     return s;
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> shown_properties(const testing::TestResult& r) {
+    const char* total = nullptr;
+    for (int i = 0; i < r.test_property_count(); ++i)
+        if (std::string_view(r.GetTestProperty(i).key()) == "hit_iterations")
+            total = r.GetTestProperty(i).value();
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.test_property_count(); ++i) {
+        std::string key = r.GetTestProperty(i).key(), value = r.GetTestProperty(i).value();
+        if (total && key == "hit_iterations") continue;
+        if (total && key == "hits") value += std::string("/") + total;
+        out.emplace_back(std::move(key), std::move(value));
+    }
+    return out;
+}
 
 ResultPrinter::ResultPrinter(Tally& tally, std::string folded_skip, std::FILE* out)
     : tally_(tally),

@@ -8,10 +8,16 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "report/tally.h"
 
 namespace kvmrace {
+
+// A test's recorded properties as key/value pairs for people: a race's "hits" and
+// "hit_iterations" are shown as one "hits=N/M" (the share of iterations that really raced).
+std::vector<std::pair<std::string, std::string>> shown_properties(const testing::TestResult& r);
 
 class ResultPrinter : public testing::EmptyTestEventListener {
 public:

@@ -43,6 +43,9 @@ std::string_view counter_name(Counter c) {
         case Counter::MmioExits: return "mmio_exits";
         case Counter::GuestPasses: return "guest_passes";
         case Counter::MemoryFaults: return "efault_exits";
+        case Counter::Hits: return "hits";
+        case Counter::HitIterations: return "hit_iterations";
+        case Counter::EagainInHits: return "EAGAIN_in_hits";
         case Counter::kCount: break;
     }
     return "?";

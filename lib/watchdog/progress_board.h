@@ -39,6 +39,9 @@ enum class Counter : uint32_t {
     MmioExits,
     GuestPasses,
     MemoryFaults,
+    Hits,           // iterations in which the mutation's window overlapped an actor call
+    HitIterations,  // iterations judged for a hit (the denominator of hits=N/M)
+    EagainInHits,   // EAGAIN answers given in hit iterations
     kCount
 };
 std::string_view counter_name(Counter c);

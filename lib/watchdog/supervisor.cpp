@@ -117,6 +117,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
     }
     ExitWaiter waiter(pidfd.get());
     bool hung = false;
+    uint64_t stuck_since = 0;  // HANG: the last progress, or the start of the stuck call
     while (!waiter.wait(opt.tick)) {
         drain_splats(klog, out.kernel_log);
         if (opt.on_tick) opt.on_tick(*board, double(monotonic_ns() - start) / 1e9);
@@ -138,6 +139,9 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         // HANG: evidence before anything changes it.
         hung = true;
         out.hang_detect_s = double(std::max(idle, in_call)) / 1e9;
+        // Measured after the board was read, so it includes this tick's own latency.
+        stuck_since = now - std::max(idle, in_call);
+        out.hang_detect_latency_s = double(monotonic_ns() - stuck_since) / 1e9;
         out.hang_kind =
             idle >= timeout_ns ? "no progress" : "a thread stuck in one call while others loop";
         out.evidence = collect_evidence(pid, board);
@@ -224,6 +228,7 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
         out.verdict = Verdict::Fail;
         out.message = fmt::format("kernel splat during the scenario: {}", out.kernel_log.front());
     }
+    if (hung) out.hang_verdict_latency_s = double(monotonic_ns() - stuck_since) / 1e9;
     board->~ProgressBoard();
     return out;
 }

@@ -38,12 +38,16 @@ struct SupervisedRun {
     std::map<std::string, uint64_t> counters;
     std::vector<ThreadEvidence> evidence;  // HANG only
     double hang_detect_s = 0;              // how long it was stuck when HANG was declared
-    std::string hang_kind;                 // "no progress" or "a thread stuck in one call ..."
-    std::string hang_context;              // SupervisorOptions::describe_hang's text
-    std::string recovery;                  // how recovery went (HANG only)
-    bool recovered = false;                // the stuck calls returned and the child exited
-    bool unkillable = false;               // child still alive after SIGKILL + kill_bound
-    std::vector<std::string> kernel_log;   // splat lines seen during the run
+    // Detection latency: from the last progress (or the stuck call's start) to HANG declared,
+    // and to the verdict (evidence and recovery done, child gone).
+    double hang_detect_latency_s = 0;
+    double hang_verdict_latency_s = 0;
+    std::string hang_kind;                // "no progress" or "a thread stuck in one call ..."
+    std::string hang_context;             // SupervisorOptions::describe_hang's text
+    std::string recovery;                 // how recovery went (HANG only)
+    bool recovered = false;               // the stuck calls returned and the child exited
+    bool unkillable = false;              // child still alive after SIGKILL + kill_bound
+    std::vector<std::string> kernel_log;  // splat lines seen during the run
     double duration_s = 0;
 };
 

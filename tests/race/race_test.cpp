@@ -70,6 +70,8 @@ TEST_P(KvmRace, Verdict) {
             std::string line = fmt::format("\r  .... {}  {:.1f} s  iterations {}/{}  mutations {}",
                                            s.name, elapsed, b.counter(Counter::Iterations),
                                            cfg.iterations, b.counter(Counter::Mutations));
+            line += fmt::format("  hits={}/{}", b.counter(Counter::Hits),
+                                b.counter(Counter::HitIterations));
             if (s.actor == Actor::Prefault)
                 line += fmt::format("  ok {} EAGAIN {} ENOENT {}", b.counter(Counter::PrefaultOk),
                                     b.counter(Counter::PrefaultEagain),
@@ -88,8 +90,17 @@ TEST_P(KvmRace, Verdict) {
 
     RecordProperty("verdict", std::string(verdict_name(r.verdict)));
     RecordProperty("seed", std::to_string(cfg.seed));
+    // hits=N/M on every verdict (scripts/bisect reads both, also when 0); other counters when
+    // non-zero.
+    RecordProperty("hits", std::to_string(r.counters["hits"]));
+    RecordProperty("hit_iterations", std::to_string(r.counters["hit_iterations"]));
     for (const auto& [name, value] : r.counters)
-        if (value) RecordProperty(name, std::to_string(value));
+        if (value && name != "hits" && name != "hit_iterations")
+            RecordProperty(name, std::to_string(value));
+    if (r.verdict == Verdict::Hang) {
+        RecordProperty("hang_detect_latency_s", fmt::format("{:.3f}", r.hang_detect_latency_s));
+        RecordProperty("hang_verdict_latency_s", fmt::format("{:.3f}", r.hang_verdict_latency_s));
+    }
     uint64_t iterations = r.counters["iterations"];
     if (iterations && r.duration_s > 0)
         RecordProperty("iterations_per_s",
