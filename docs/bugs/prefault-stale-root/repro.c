@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
     const uint64_t start = now_ns(), bound = 2000000000ull;
     while (!atomic_load(&stop)) {
         usleep(5000);  // the watchdog's poll period, not synchronization
-        uint64_t t = now_ns(), ps = atomic_load(&p_since), ms = atomic_load(&m_since);
+        uint64_t ps = atomic_load(&p_since), ms = atomic_load(&m_since), t = now_ns();  // t last
         if (t - start > secs * 1000000000ull) atomic_store(&stop, 1);
         if (!((ps && t - ps > bound) || (ms && t - ms > bound))) continue;
         printf("LIVELOCK after %llu iterations, %.1f s: KVM_PRE_FAULT_MEMORY(gpa=%#llx size=%#llx) "
