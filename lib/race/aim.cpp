@@ -70,6 +70,11 @@ Delays Aimer::plan(uint64_t round) {
     return delays_for(offset, skew_.value());
 }
 
+uint64_t Aimer::landing_ns(uint64_t round) const {
+    const double u = kEdgeMargin + (1 - 2 * kEdgeMargin) * sweep_point(seed_, round);
+    return uint64_t(u * actor_.value());
+}
+
 void Aimer::observe(const Delays& used, uint64_t actor_start, uint64_t actor_ns,
                     uint64_t mutation_start, uint64_t mutation_ns) {
     actor_.add(double(actor_ns));

@@ -54,6 +54,10 @@ public:
     Aimer(uint64_t seed, unsigned jitter_us) : seed_(seed), jitter_us_(jitter_us) {}
 
     Delays plan(uint64_t round);
+    // Anchored aim: how long after the actor's call has begun the mutation should start in this
+    // round, swept over the call's measured length (minus the edge margins) so early, middle and
+    // late landings all occur. 0 until a call was measured.
+    uint64_t landing_ns(uint64_t round) const;
     // What a round did: both sides' call start times and durations (ns, monotonic clock).
     void observe(const Delays& used, uint64_t actor_start, uint64_t actor_ns,
                  uint64_t mutation_start, uint64_t mutation_ns);

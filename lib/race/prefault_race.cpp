@@ -114,7 +114,8 @@ private:
         uint64_t start_ns = 0, duration_ns = 0;
         bool overlapped = false;
     };
-    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration, FirstCall* first = nullptr) {
+    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration, FirstCall* first = nullptr,
+                  std::atomic<uint64_t>* entered = nullptr) {
         uint64_t gpa = r.gpa, size = r.size;
         for (bool first_call = true; size > 0 && violation_.empty(); first_call = false) {
             WindowProbe inv(invalidations_), abs(absences_), mut(mutations_);
@@ -123,6 +124,7 @@ private:
             const uint64_t t0 = monotonic_ns();
             {
                 InCall in(board_, slot, Call::PreFault);
+                if (entered && first_call) entered->store(iteration + 1);  // the aim's anchor
                 res = v.pre_fault(gpa, size);
             }
             // A hit: this call and the mutation's window overlapped (the round is judged by it).
@@ -170,8 +172,13 @@ private:
                 if (raced) {
                     aim::spin_ns(plan_actor_ns_.load(std::memory_order_relaxed));
                     FirstCall first;
-                    prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr);
+                    prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr, &actor_round_);
                     if (i == 0) first_call_ = first;  // read by the mutator after the barrier
+                    // Keep the range under prefault until this round's mutation is over: a pass
+                    // that ended before the mutation began would race nothing. Later passes find
+                    // the range mapped and are quick, so they tile the mutation's window.
+                    while (!stop() && mutated_round_.load() <= it)
+                        prefault(slot, v, range_of(i), it);
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
                 if (raced && i == 0) {
@@ -267,13 +274,21 @@ private:
         aim::Aimer aimer(cfg_.seed, cfg_.jitter_us);
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
             // Plan the round before releasing it: the barrier hands the actors their delay.
-            const aim::Delays d = aimer.plan(it);
+            // Blind jitter (--jitter-us) delays both sides; the aim delays only the mutator, from
+            // the moment actor 0 is inside its first call: timed offsets from the common release
+            // missed 15-25% of rounds nested, where thread wake-ups vary by more than a call.
+            const aim::Delays d = cfg_.jitter_us ? aimer.plan(it) : aim::Delays{};
             plan_actor_ns_.store(d.actor_ns, std::memory_order_relaxed);
             sync.arrive_and_wait();
             const bool raced = !stop();
             uint64_t t0 = 0, took = 0;
             if (raced) {
-                aim::spin_ns(d.mutator_ns);
+                if (cfg_.jitter_us) {
+                    aim::spin_ns(d.mutator_ns);
+                } else {
+                    while (actor_round_.load() <= it && !stop()) asm volatile("pause");
+                    aim::spin_ns(aimer.landing_ns(it));
+                }
                 t0 = monotonic_ns();
                 try {
                     mutate(slot);
@@ -282,6 +297,7 @@ private:
                 }
                 took = monotonic_ns() - t0;
             }
+            mutated_round_.store(it + 1);
             sync.arrive_and_wait();
             // An overlapped first call was cut short (EAGAIN) or stretched (ENOENT retries): only
             // clean calls say how long the actor's call is, once there is a first sample.
@@ -345,6 +361,8 @@ private:
     OperationClock invalidations_, absences_;
     OperationClock mutations_;                // brackets every mutation: the window a hit overlaps
     std::atomic<uint64_t> hit_round_{0};      // iteration + 1 of the last round with a hit
+    std::atomic<uint64_t> mutated_round_{0};  // iteration + 1 of the last round mutated
+    std::atomic<uint64_t> actor_round_{0};    // iteration + 1 of actor 0's latest first call
     std::atomic<uint64_t> plan_actor_ns_{0};  // this round's actor delay (set before release)
     FirstCall first_call_;                    // actor 0's first call; ordered by the barrier
     std::atomic<bool> stop_{false};

@@ -105,3 +105,31 @@ TEST(UnitAim, BlindJitterReplaysFromTheSeedWithinItsBound) {
 
 }  // namespace
 }  // namespace kvmrace::aim
+
+namespace kvmrace::aim {
+namespace {
+
+TEST(UnitAim, AnchoredLandingsSweepTheCallInsideTheMargins) {
+    Aimer a(42, 0), replay(42, 0);
+    EXPECT_EQ(a.landing_ns(0), 0u);  // nothing measured yet: start at once
+    for (int i = 0; i < 8; ++i) {
+        a.observe({}, 0, 100'000, 0, 10'000);
+        replay.observe({}, 0, 100'000, 0, 10'000);
+    }
+    uint64_t lo = UINT64_MAX, hi = 0;
+    int early = 0, middle = 0, late = 0;
+    for (uint64_t r = 0; r < 300; ++r) {
+        const uint64_t t = a.landing_ns(r);
+        lo = std::min(lo, t), hi = std::max(hi, t);
+        early += t < 36'000, middle += t >= 36'000 && t < 64'000, late += t >= 64'000;
+        EXPECT_EQ(t, replay.landing_ns(r));  // --seed replays the landings
+    }
+    EXPECT_GE(lo, uint64_t(kEdgeMargin * 100'000) - 1);
+    EXPECT_LE(hi, uint64_t((1 - kEdgeMargin) * 100'000) + 1);
+    EXPECT_GT(early, 60);
+    EXPECT_GT(middle, 60);
+    EXPECT_GT(late, 60);
+}
+
+}  // namespace
+}  // namespace kvmrace::aim
