@@ -55,21 +55,41 @@ void prefault_all(int vcpu) {
             die("KVM_PRE_FAULT_MEMORY");
 }
 
+// What both bare runs share: a VM with the one 4 MiB anonymous slot and a vCPU, raw fds.
+struct BareVm {
+    int kvm = -1, vm = -1, vcpu = -1;
+    void* mem = nullptr;
+    uapi::UserspaceMemoryRegion2 slot{};
+
+    BareVm() {
+        kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (kvm < 0) die("/dev/kvm");
+        vm = ioctl(kvm, KVM_CREATE_VM, 0);
+        if (vm < 0) die("KVM_CREATE_VM");
+        mem = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        slot.slot = 1;
+        slot.guest_phys_addr = kBase;
+        slot.memory_size = kSize;
+        slot.userspace_addr = reinterpret_cast<uint64_t>(mem);
+        if (ioctl(vm, uapi::kSetUserMemoryRegion2, &slot) < 0) die("KVM_SET_USER_MEMORY_REGION2");
+        vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+        if (vcpu < 0) die("KVM_CREATE_VCPU");
+    }
+    ~BareVm() {
+        close(vcpu);
+        close(vm);
+        close(kvm);
+        munmap(mem, kSize);
+    }
+    BareVm(const BareVm&) = delete;
+    BareVm& operator=(const BareVm&) = delete;
+};
+
 // The bare loop: no harness at all, one thread, the same ioctls the engine's scenario issues.
 double bare_loop(uint64_t iterations) {
-    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (kvm < 0) die("/dev/kvm");
-    int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-    if (vm < 0) die("KVM_CREATE_VM");
-    void* mem = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    uapi::UserspaceMemoryRegion2 slot{};
-    slot.slot = 1;
-    slot.guest_phys_addr = kBase;
-    slot.memory_size = kSize;
-    slot.userspace_addr = reinterpret_cast<uint64_t>(mem);
-    if (ioctl(vm, uapi::kSetUserMemoryRegion2, &slot) < 0) die("KVM_SET_USER_MEMORY_REGION2");
-    int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (vcpu < 0) die("KVM_CREATE_VCPU");
+    BareVm b;
+    const int vm = b.vm, vcpu = b.vcpu;
+    const uapi::UserspaceMemoryRegion2 slot = b.slot;
     auto start = std::chrono::steady_clock::now();
     for (uint64_t i = 0; i < iterations; ++i) {
         prefault_all(vcpu);
@@ -80,10 +100,6 @@ double bare_loop(uint64_t iterations) {
         prefault_all(vcpu);
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    close(vcpu);
-    close(vm);
-    close(kvm);
-    munmap(mem, kSize);
     return double(iterations) / s;
 }
 
@@ -97,18 +113,9 @@ struct RaceRate {
 // the other thread deletes and re-adds the slot, barrier, prefault it all again. A round is a hit
 // when a prefault call overlapped the delete/re-add (the engine's definition).
 RaceRate bare_prefault_race(uint64_t iterations) {
-    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-    if (vm < 0) die("KVM_CREATE_VM");
-    void* mem = mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    uapi::UserspaceMemoryRegion2 slot{};
-    slot.slot = 1;
-    slot.guest_phys_addr = kBase;
-    slot.memory_size = kSize;
-    slot.userspace_addr = reinterpret_cast<uint64_t>(mem);
-    if (ioctl(vm, uapi::kSetUserMemoryRegion2, &slot) < 0) die("KVM_SET_USER_MEMORY_REGION2");
-    int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (vcpu < 0) die("KVM_CREATE_VCPU");
+    BareVm b;
+    const int vm = b.vm, vcpu = b.vcpu;
+    const uapi::UserspaceMemoryRegion2 slot = b.slot;
     OperationClock mutations;
     std::atomic<uint64_t> hits{0};
     std::barrier sync(2);
@@ -143,10 +150,6 @@ RaceRate bare_prefault_race(uint64_t iterations) {
     }
     mutator.join();
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    close(vcpu);
-    close(vm);
-    close(kvm);
-    munmap(mem, kSize);
     return {double(iterations) / s, hits.load(), iterations};
 }
 
