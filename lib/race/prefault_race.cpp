@@ -174,10 +174,11 @@ private:
                     FirstCall first;
                     prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr, &actor_round_);
                     if (i == 0) first_call_ = first;  // read by the mutator after the barrier
-                    // Keep the range under prefault until this round's mutation is over: a pass
-                    // that ended before the mutation began would race nothing. Later passes find
-                    // the range mapped and are quick, so they tile the mutation's window.
-                    while (!stop() && mutated_round_.load() <= it)
+                    // Keep the range under prefault until a call of this round overlapped the
+                    // mutation, or it is over: a pass that ended before the mutation began would
+                    // race nothing. Later passes find the range mapped and are quick, so they tile
+                    // the mutation's window; once it is hit they stop and leave the CPU to it.
+                    while (!stop() && mutated_round_.load() <= it && hit_round_.load() != it + 1)
                         prefault(slot, v, range_of(i), it);
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
