@@ -178,7 +178,9 @@ private:
                     // mutation, or it is over: a pass that ended before the mutation began would
                     // race nothing. Later passes find the range mapped and are quick, so they tile
                     // the mutation's window; once it is hit they stop and leave the CPU to it.
-                    while (!stop() && mutated_round_.load() <= it && hit_round_.load() != it + 1)
+                    // (Part of the aim: --jitter-us keeps the old blind engine for A/B runs.)
+                    while (!cfg_.jitter_us && !stop() && mutated_round_.load() <= it &&
+                           hit_round_.load() != it + 1)
                         prefault(slot, v, range_of(i), it);
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
