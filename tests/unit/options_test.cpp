@@ -75,7 +75,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{{"--gtest_bogus"},
                  "kvmrace: unknown GoogleTest flag '--gtest_bogus' (see --help)"},
         BadInput{{"--gtest_filter_typo=x"},
-                 "kvmrace: unknown GoogleTest flag '--gtest_filter_typo' (see --help)"}));
+                 "kvmrace: unknown GoogleTest flag '--gtest_filter_typo' (see --help)"},
+        BadInput{{"--assume-fixed=prefault-eagain,nope"},
+                 "kvmrace: --assume-fixed: no erratum 'nope' (kvmrace --errata lists them)"},
+        BadInput{{"--assume-fixed="}, "kvmrace: --assume-fixed needs erratum ids"}));
+
+TEST(UnitOptions, AssumeFixedTakesAListOfKnownErrata) {
+    const std::string_view args[] = {"--assume-fixed=prefault-stale-root,prefault-eagain"};
+    ParseResult r = parse_options(args);
+    ASSERT_EQ(r.error, "");
+    EXPECT_EQ(r.options.assume_fixed,
+              (std::vector<std::string>{"prefault-stale-root", "prefault-eagain"}));
+}
 
 TEST(UnitOptions, GtestFilterAddsTheSelection) {
     Options o;
