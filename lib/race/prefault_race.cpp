@@ -174,13 +174,15 @@ private:
                     FirstCall first;
                     prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr, &actor_round_);
                     if (i == 0) first_call_ = first;  // read by the mutator after the barrier
-                    // Keep the range under prefault until a call of this round overlapped the
-                    // mutation, or it is over: a pass that ended before the mutation began would
-                    // race nothing. Later passes find the range mapped and are quick, so they tile
-                    // the mutation's window; once it is hit they stop and leave the CPU to it.
+                    // Keep the range under prefault while this round's mutation goes on: a pass
+                    // that ended before the mutation began would race nothing. Later passes find
+                    // the range mapped and are quick, so they tile the mutation's whole window,
+                    // where the narrow bug windows are (the stale root sits between the update's
+                    // first SRCU sync and its zap). Actor 0 tiles it all; the others stop at the
+                    // round's first hit and leave the CPUs to the mutation (4 vCPUs on 2 CPUs).
                     // (Part of the aim: --jitter-us keeps the old blind engine for A/B runs.)
                     while (!cfg_.jitter_us && !stop() && mutated_round_.load() <= it &&
-                           hit_round_.load() != it + 1)
+                           (i == 0 || hit_round_.load() != it + 1))
                         prefault(slot, v, range_of(i), it);
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
