@@ -324,7 +324,7 @@ void usage(std::FILE* f) {
                  "                                          (prefault where available, else "
                  "KVM_RUN)\n"
                  "         [--jitter-us N]                   the engine with blind jitter "
-                 "(A/B), not aim\n"
+                 "(A/B)\n"
                  "       kvmrace-bench --hangs N [TIMEOUT_S]  N forced HANGs: detection latency "
                  "distribution\n"
                  "       kvmrace-bench --help\n");
@@ -337,7 +337,7 @@ int main(int argc, char** argv) {
     bool race = false;
     unsigned hangs = 0;
     double hang_timeout = 2.0;
-    unsigned jitter_us = 0;  // the engine's --jitter-us (0: aim)
+    unsigned jitter_us = 0;  // the engine's --jitter-us (0: its default, aimed or none)
     std::vector<std::string_view> numbers;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];

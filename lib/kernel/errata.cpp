@@ -138,16 +138,18 @@ std::string errata_table(const KernelVersion& k, std::span<const std::string> as
     std::string out = fmt::format("kernel {}\n{:<24} {:<8} {:<12} {}\n", k.str(), "erratum",
                                   "fixed in", "this kernel", "fix");
     for (const Erratum& e : kErrata) {
-        const bool assumed = std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) !=
-                             assumed_fixed.end();
+        const bool assumed =
+            std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) != assumed_fixed.end();
         std::string here = !affects(e, k) ? "fixed" : assumed ? "assumed-fix" : "AFFECTED";
         std::string fixed = e.fixed_in == KernelVersion{} ? "unfixed" : e.fixed_in.str();
-        std::string fix =
-            e.commit.empty() ? std::string(e.fix_title) : fmt::format("{} {}", e.commit, e.fix_title);
+        std::string fix = e.commit.empty() ? std::string(e.fix_title)
+                                           : fmt::format("{} {}", e.commit, e.fix_title);
         out += fmt::format("{:<24} {:<8} {:<12} {}\n", e.id, fixed, here, fix);
         const std::string pad(46, ' ');
-        out += fmt::format("{}since: {}{}\n", pad, e.introduced_in == KernelVersion{} ? "always" : e.introduced_in.str(),
-                           e.last_seen.empty() ? "" : fmt::format(", last seen on {}", e.last_seen));
+        out +=
+            fmt::format("{}since: {}{}\n", pad,
+                        e.introduced_in == KernelVersion{} ? "always" : e.introduced_in.str(),
+                        e.last_seen.empty() ? "" : fmt::format(", last seen on {}", e.last_seen));
         out += fmt::format("{}when: {}\n", pad, e.condition);
         if (!e.tests.empty()) out += fmt::format("{}tests: {}\n", pad, e.tests);
         out += fmt::format("{}effect: {}\n", pad, e.effect);

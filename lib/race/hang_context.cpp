@@ -54,8 +54,8 @@ std::string locate_range(uint64_t gpa, uint64_t size, std::span<const SlotSnapsh
     for (const SlotSnapshot& s : slots) {
         const uint64_t home = overlap(gpa, end, s.home_gpa, s.home_gpa + s.size);
         // A slot moved elsewhere may still cover part of the range from its new place.
-        const bool elsewhere = s.gpa != s.home_gpa &&
-                               (s.state == SlotState::Present || s.state == SlotState::Moving);
+        const bool elsewhere =
+            s.gpa != s.home_gpa && (s.state == SlotState::Present || s.state == SlotState::Moving);
         const uint64_t there = elsewhere ? overlap(gpa, end, s.gpa, s.gpa + s.size) : 0;
         if (!home && !there) continue;
         placed += std::max(home, there);
@@ -72,15 +72,15 @@ std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const 
     const auto type = static_cast<uapi::VmType>(b.vm().vm_type.load());
     const auto quirk = static_cast<ProgressBoard::Quirk>(b.vm().slot_zap_all.load());
     const bool quirk_on = quirk != ProgressBoard::Quirk::Off;
-    out += fmt::format("VM: {} (type {}), KVM_X86_QUIRK_SLOT_ZAP_ALL {}: a memslot delete/move on "
-                       "this kernel zaps {}\n",
-                       vm_description(s), static_cast<unsigned long>(type),
-                       quirk == ProgressBoard::Quirk::Unknown ? "unknown (assumed on)"
-                       : quirk_on                             ? "on"
-                                                              : "off",
-                       memslot_update_zaps_all_roots(type, quirk_on, k)
-                           ? "every root (kvm_mmu_zap_all_fast)"
-                           : "only the slot (kvm_mmu_zap_memslot)");
+    out += fmt::format(
+        "VM: {} (type {}), KVM_X86_QUIRK_SLOT_ZAP_ALL {}: a memslot delete/move on "
+        "this kernel zaps {}\n",
+        vm_description(s), static_cast<unsigned long>(type),
+        quirk == ProgressBoard::Quirk::Unknown ? "unknown (assumed on)"
+        : quirk_on                             ? "on"
+                                               : "off",
+        memslot_update_zaps_all_roots(type, quirk_on, k) ? "every root (kvm_mmu_zap_all_fast)"
+                                                         : "only the slot (kvm_mmu_zap_memslot)");
     const auto slots = snapshot_slots(b);
     for (const SlotSnapshot& sl : slots)
         out += fmt::format("slot {} home [{:#x}, {:#x}){}: {}\n", sl.id, sl.home_gpa,
@@ -93,13 +93,13 @@ std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const 
     }
     const auto matching = errata_for(s, k, assumed_fixed);
     if (matching.empty())
-        out += fmt::format("no known bug's conditions match ({} on {})\n", vm_description(s),
-                           k.str());
+        out +=
+            fmt::format("no known bug's conditions match ({} on {})\n", vm_description(s), k.str());
     for (const Erratum* e : matching)
-        out += fmt::format("matches known bug {} ({}): {}\n", e->id,
-                           e->fixed_in == KernelVersion{} ? "unfixed"
-                                                          : "fixed in " + e->fixed_in.str(),
-                           e->condition);
+        out += fmt::format(
+            "matches known bug {} ({}): {}\n", e->id,
+            e->fixed_in == KernelVersion{} ? "unfixed" : "fixed in " + e->fixed_in.str(),
+            e->condition);
     return out;
 }
 

@@ -33,6 +33,12 @@ struct Range {
     uint64_t gpa, size;
 };
 
+// Actor 0's first call of each round, for the mutator's aim: iteration + 1 once it entered,
+// iteration + 1 once it returned, and how long it took.
+struct RoundAnchor {
+    std::atomic<uint64_t> entered{0}, done{0}, call_ns{0};
+};
+
 class PrefaultRace {
 public:
     PrefaultRace(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board)
@@ -103,36 +109,38 @@ private:
     void violate(std::string what) {
         std::lock_guard lock(mu_);
         if (violation_.empty()) violation_ = std::move(what);
+        violated_ = true;
         stop_ = true;
     }
 
     // Prefaults `r` until done. Mid-race, EAGAIN/ENOENT are retried (userspace's job since
     // v6.18); after the race any failure breaks the contract by itself (no window overlaps).
-    // When `first` is given, it receives the first call's start, duration and whether the
-    // mutation overlapped it (what the aim measures).
-    struct FirstCall {
-        uint64_t start_ns = 0, duration_ns = 0;
-        bool overlapped = false;
-    };
-    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration, FirstCall* first = nullptr,
-                  std::atomic<uint64_t>* entered = nullptr) {
+    // When `anchor` is given (actor 0 of a race round), the first call's entry and length are
+    // published on it for the mutator's aim.
+    void prefault(unsigned slot, Vcpu& v, Range r, uint64_t iteration,
+                  RoundAnchor* anchor = nullptr) {
         uint64_t gpa = r.gpa, size = r.size;
-        for (bool first_call = true; size > 0 && violation_.empty(); first_call = false) {
+        for (bool first_call = true; size > 0 && !violated_.load(); first_call = false) {
             WindowProbe inv(invalidations_), abs(absences_), mut(mutations_);
             PrefaultResult res;
             board_.set_call_args(slot, gpa, size);
             const uint64_t t0 = monotonic_ns();
+            bool hit, invalidated, absent;
             {
                 InCall in(board_, slot, Call::PreFault);
-                if (entered && first_call) entered->store(iteration + 1);  // the aim's anchor
+                if (anchor && first_call) anchor->entered.store(iteration + 1);
                 res = v.pre_fault(gpa, size);
+                // Read the windows at once: a preemption after the call must not make a later
+                // mutation look concurrent.
+                hit = mut.overlapped(), invalidated = inv.overlapped(), absent = abs.overlapped();
+            }
+            if (anchor && first_call) {
+                anchor->call_ns.store(monotonic_ns() - t0);
+                anchor->done.store(iteration + 1);
             }
             // A hit: this call and the mutation's window overlapped (the round is judged by it).
-            const bool hit = mut.overlapped();
             if (hit) hit_round_.store(iteration + 1);
-            if (first && first_call) *first = {t0, monotonic_ns() - t0, hit};
-            CallWindow w{inv.overlapped(), abs.overlapped(),
-                         board_.thread(slot).signalled.load() != 0,
+            CallWindow w{invalidated, absent, board_.thread(slot).signalled.load() != 0,
                          s_.backing == RaceBacking::GuestMemfdPrivate};
             board_.count(Counter::PrefaultCalls);
             if (res.ret >= 0) {
@@ -164,16 +172,15 @@ private:
     void actor(unsigned i, std::barrier<>& sync, bool concurrent) {
         unsigned slot = board_.join(fmt::format("prefault{}", i));
         if (cfg_.pin) pin_to_cpu(i);
+        Schedule sched(cfg_.seed, i);
         Vcpu& v = g_.vcpu(i);
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
             if (concurrent) {
                 sync.arrive_and_wait();  // start together with the mutator
                 const bool raced = !stop();
                 if (raced) {
-                    aim::spin_ns(plan_actor_ns_.load(std::memory_order_relaxed));
-                    FirstCall first;
-                    prefault(slot, v, range_of(i), it, i == 0 ? &first : nullptr, &actor_round_);
-                    if (i == 0) first_call_ = first;  // read by the mutator after the barrier
+                    if (cfg_.jitter_us) sched.jitter(cfg_.jitter_us);  // the old blind engine
+                    prefault(slot, v, range_of(i), it, i == 0 ? &anchor_ : nullptr);
                     // Keep the range under prefault while this round's mutation goes on: a pass
                     // that ended before the mutation began would race nothing. Later passes find
                     // the range mapped and are quick, so they tile the mutation's whole window,
@@ -275,44 +282,44 @@ private:
 
     void mutator(std::barrier<>& sync) {
         unsigned slot = board_.join("mutator");
-        if (cfg_.pin) pin_to_cpu(s_.vcpus);
-        aim::Aimer aimer(cfg_.seed, cfg_.jitter_us);
+        // Not on actor 0's CPU: the aim spins while waiting for actor 0's call.
+        if (cfg_.pin) pin_to_cpu(std::max(1u, s_.vcpus - 1));
+        Schedule sched(cfg_.seed, 1000);
+        aim::Aimer aimer(cfg_.seed);
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
-            // Plan the round before releasing it: the barrier hands the actors their delay.
-            // Blind jitter (--jitter-us) delays both sides; the aim delays only the mutator, from
-            // the moment actor 0 is inside its first call: timed offsets from the common release
-            // missed 15-25% of rounds nested, where thread wake-ups vary by more than a call.
-            const aim::Delays d = cfg_.jitter_us ? aimer.plan(it) : aim::Delays{};
-            plan_actor_ns_.store(d.actor_ns, std::memory_order_relaxed);
             sync.arrive_and_wait();
-            const bool raced = !stop();
-            uint64_t t0 = 0, took = 0;
-            if (raced) {
-                if (cfg_.jitter_us) {
-                    aim::spin_ns(d.mutator_ns);
-                } else {
-                    while (actor_round_.load() <= it && !stop()) asm volatile("pause");
-                    aim::spin_ns(aimer.landing_ns(it));
-                }
-                t0 = monotonic_ns();
+            if (!stop()) {
+                if (cfg_.jitter_us)
+                    sched.jitter(cfg_.jitter_us);  // the old blind engine, for A/B runs
+                else
+                    aim_at_actor(aimer, it);
                 try {
                     mutate(slot);
                 } catch (const std::exception& e) {
                     violate(e.what());
                 }
-                took = monotonic_ns() - t0;
             }
             mutated_round_.store(it + 1);
             sync.arrive_and_wait();
-            // An overlapped first call was cut short (EAGAIN) or stretched (ENOENT retries): only
-            // clean calls say how long the actor's call is, once there is a first sample.
-            if (raced && first_call_.start_ns)
-                aimer.observe(d, first_call_.start_ns,
-                              first_call_.overlapped && aimer.actor_ns() > 0
-                                  ? uint64_t(aimer.actor_ns())
-                                  : first_call_.duration_ns,
-                              t0, took);
         }
+    }
+
+    // The aim (aim.h), anchored on the actor instead of timed from the common release (timed
+    // offsets missed 15-25 % of rounds nested, where a thread's wake-up varies by more than a
+    // call): wait until actor 0 is inside its first call of the round, then start the mutation at
+    // a swept fraction of that call's measured length. Every 8th round is a sample round: the
+    // mutation waits for the first call to end, so its length is measured undisturbed (a call
+    // the mutation overlapped is cut short by EAGAIN or stretched by retries). Actor 0's tiling
+    // makes sample rounds races all the same.
+    void aim_at_actor(aim::Aimer& aimer, uint64_t it) {
+        constexpr uint64_t kSampleEvery = 8;
+        while (anchor_.entered.load() <= it && !stop()) asm volatile("pause");
+        if (it % kSampleEvery == 0 || aimer.actor_ns() == 0) {
+            while (anchor_.done.load() <= it && !stop()) asm volatile("pause");
+            if (!stop()) aimer.observe_call(anchor_.call_ns.load());
+            return;
+        }
+        aim::spin_ns(aimer.landing_ns(it));
     }
 
     void check_eagain_seen() {
@@ -367,15 +374,14 @@ private:
     OperationClock mutations_;                // brackets every mutation: the window a hit overlaps
     std::atomic<uint64_t> hit_round_{0};      // iteration + 1 of the last round with a hit
     std::atomic<uint64_t> mutated_round_{0};  // iteration + 1 of the last round mutated
-    std::atomic<uint64_t> actor_round_{0};    // iteration + 1 of actor 0's latest first call
-    std::atomic<uint64_t> plan_actor_ns_{0};  // this round's actor delay (set before release)
-    FirstCall first_call_;                    // actor 0's first call; ordered by the barrier
+    RoundAnchor anchor_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> stopped_by_signal_{false};
     uint64_t deadline_ns_ = cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9)
                                                 : 0;
     std::mutex mu_;
-    std::string violation_;
+    std::string violation_;  // the first one; written under mu_, read once the threads joined
+    std::atomic<bool> violated_{false};
 };
 
 }  // namespace

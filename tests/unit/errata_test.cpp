@@ -20,7 +20,8 @@ const Scenario& scenario(std::string_view name) {
 
 std::string ids(const Scenario& s, KernelVersion k, std::vector<std::string> assumed = {}) {
     std::string out;
-    for (const Erratum* e : errata_for(s, k, assumed)) out += (out.empty() ? "" : ",") + std::string(e->id);
+    for (const Erratum* e : errata_for(s, k, assumed))
+        out += (out.empty() ? "" : ",") + std::string(e->id);
     return out;
 }
 
