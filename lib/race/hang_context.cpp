@@ -1,6 +1,7 @@
 #include "race/hang_context.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -12,26 +13,38 @@ namespace {
 
 using SlotState = ProgressBoard::SlotState;
 
-std::string state_text(const SlotSnapshot& s) {
-    const uint64_t end = s.gpa + s.size;
-    switch (s.state) {
-        case SlotState::Unused: return "unused";
-        case SlotState::Present:
-            return s.gpa == s.home_gpa ? "present"
-                                       : fmt::format("present at [{:#x}, {:#x})", s.gpa, end);
-        case SlotState::Deleting: return "being deleted";
-        case SlotState::Absent: return "deleted";
-        case SlotState::Adding: return "being re-created";
-        case SlotState::Moving:
-            return fmt::format("being moved to [{:#x}, {:#x}){}", s.gpa, end,
-                               s.gpa == s.home_gpa ? ", back home" : "");
-    }
-    return "?";
-}
-
 uint64_t overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end) {
     const uint64_t lo = std::max(a, b), hi = std::min(a_end, b_end);
     return hi > lo ? hi - lo : 0;
+}
+
+std::string range_text(uint64_t gpa, uint64_t size) {
+    return fmt::format("[{:#x}, {:#x})", gpa, gpa + size);
+}
+
+// Where a slot is (or is still, while it changes), as intervals with what to say of each.
+struct Place {
+    uint64_t gpa;
+    std::string what;
+};
+std::vector<Place> places(const SlotSnapshot& s) {
+    switch (s.state) {
+        case SlotState::Unused:
+        case SlotState::Absent: return {};
+        case SlotState::Present:
+            if (s.gpa == s.home_gpa) return {{s.gpa, "present"}};
+            return {{s.gpa, "present at " + range_text(s.gpa, s.size) + ", away from its home"}};
+        case SlotState::Deleting: return {{s.gpa, "being deleted: INVALID, then gone"}};
+        case SlotState::Adding: return {{s.gpa, "being re-created"}};
+        case SlotState::Moving: {
+            const std::string to =
+                range_text(s.gpa, s.size) + (s.gpa == s.home_gpa ? ", back home" : "");
+            return {{s.from_gpa, "its old place, being moved to " + to + ": INVALID, then gone"},
+                    {s.gpa, "its new place, being moved there from " +
+                                range_text(s.from_gpa, s.size)}};
+        }
+    }
+    return {};
 }
 
 }  // namespace
@@ -40,8 +53,9 @@ std::vector<SlotSnapshot> snapshot_slots(const ProgressBoard& b) {
     std::vector<SlotSnapshot> out;
     for (unsigned i = 0; i < b.slots(); ++i) {
         const auto& s = b.slot(i);
+        const auto state = static_cast<SlotState>(s.state.load());  // first: see the writer
         out.push_back({s.id.load(), s.mutated.load() != 0, s.home_gpa.load(), s.size.load(),
-                       s.gpa.load(), static_cast<SlotState>(s.state.load())});
+                       s.gpa.load(), s.from_gpa.load(), state});
     }
     return out;
 }
@@ -49,21 +63,25 @@ std::vector<SlotSnapshot> snapshot_slots(const ProgressBoard& b) {
 std::string locate_range(uint64_t gpa, uint64_t size, std::span<const SlotSnapshot> slots) {
     const uint64_t end = gpa + size;
     std::string out;
-    uint64_t placed = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> covered;
     auto add = [&](std::string clause) { out += (out.empty() ? "" : "; ") + clause; };
-    for (const SlotSnapshot& s : slots) {
-        const uint64_t home = overlap(gpa, end, s.home_gpa, s.home_gpa + s.size);
-        // A slot moved elsewhere may still cover part of the range from its new place.
-        const bool elsewhere =
-            s.gpa != s.home_gpa && (s.state == SlotState::Present || s.state == SlotState::Moving);
-        const uint64_t there = elsewhere ? overlap(gpa, end, s.gpa, s.gpa + s.size) : 0;
-        if (!home && !there) continue;
-        placed += std::max(home, there);
-        add(fmt::format("{:#x} bytes inside {} slot {} ({})", std::max(home, there),
-                        s.mutated ? "the mutated" : "the untouched", s.id, state_text(s)));
+    for (const SlotSnapshot& s : slots)
+        for (const Place& p : places(s)) {
+            const uint64_t n = overlap(gpa, end, p.gpa, p.gpa + s.size);
+            if (!n) continue;
+            covered.emplace_back(std::max(gpa, p.gpa), std::min(end, p.gpa + s.size));
+            add(fmt::format("{:#x} bytes inside {} slot {} ({})", n,
+                            s.mutated ? "the mutated" : "the untouched", s.id, p.what));
+        }
+    // Bytes in no slot: the range minus the union of what the places cover.
+    std::sort(covered.begin(), covered.end());
+    uint64_t in_slots = 0, reach = gpa;
+    for (auto [lo, hi] : covered) {
+        lo = std::max(lo, reach);
+        if (hi > lo) in_slots += hi - lo, reach = hi;
     }
-    if (placed < size) add(fmt::format("{:#x} bytes in no slot", size - placed));
-    return fmt::format("[{:#x}, {:#x}): {}", gpa, end, out);
+    if (in_slots < size) add(fmt::format("{:#x} bytes in no slot", size - in_slots));
+    return range_text(gpa, size) + ": " + out;
 }
 
 std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const KernelVersion& k,
@@ -82,9 +100,12 @@ std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const 
         memslot_update_zaps_all_roots(type, quirk_on, k) ? "every root (kvm_mmu_zap_all_fast)"
                                                          : "only the slot (kvm_mmu_zap_memslot)");
     const auto slots = snapshot_slots(b);
-    for (const SlotSnapshot& sl : slots)
-        out += fmt::format("slot {} home [{:#x}, {:#x}){}: {}\n", sl.id, sl.home_gpa,
-                           sl.home_gpa + sl.size, sl.mutated ? ", mutated" : "", state_text(sl));
+    for (const SlotSnapshot& sl : slots) {
+        std::string now;
+        for (const Place& p : places(sl)) now += (now.empty() ? "" : "; ") + p.what;
+        out += fmt::format("slot {} home {}{}: {}\n", sl.id, range_text(sl.home_gpa, sl.size),
+                           sl.mutated ? ", mutated" : "", now.empty() ? "deleted" : now);
+    }
     for (unsigned i = 0; i < b.threads(); ++i) {
         const auto& t = b.thread(i);
         if (static_cast<Call>(t.call.load()) != Call::PreFault) continue;

@@ -87,11 +87,14 @@ unsigned ProgressBoard::add_slot(uint32_t id, uint64_t gpa, uint64_t size, bool 
     s.home_gpa = gpa;
     s.size = size;
     s.gpa = gpa;
+    s.from_gpa = gpa;
     s.state = static_cast<uint32_t>(SlotState::Present);
     return i;
 }
 
 void ProgressBoard::set_slot_state(unsigned i, SlotState state, uint64_t gpa) {
+    // Readers take the state first: a state they see comes with the addresses it was set with.
+    slots_[i].from_gpa.store(slots_[i].gpa.load());
     slots_[i].gpa.store(gpa);
     slots_[i].state.store(static_cast<uint32_t>(state));
 }

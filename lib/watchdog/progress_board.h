@@ -74,7 +74,8 @@ public:
         std::atomic<uint32_t> state;    // SlotState
         std::atomic<uint32_t> mutated;  // the scenario's mutation targets this slot
         std::atomic<uint64_t> home_gpa, size;
-        std::atomic<uint64_t> gpa;  // present: where; moving/adding: the target
+        std::atomic<uint64_t> gpa;       // present: where; moving/adding: the target
+        std::atomic<uint64_t> from_gpa;  // moving: where it moves from
     };
     static constexpr unsigned kMaxSlots = 4;
     // VM facts a HANG report needs: its type and whether memslot updates zap all roots.

@@ -116,20 +116,32 @@ TEST(UnitErrata, ZapAllDependsOnVmTypeQuirkAndRelease) {
 using State = ProgressBoard::SlotState;
 
 TEST(UnitHangContext, LocatesARangeAgainstTheSlots) {
-    const uint64_t g = 1ull << 30, m2 = 2ull << 20;
-    const SlotSnapshot deleting[] = {{1, true, g, 2 * m2, g, State::Deleting}};
-    EXPECT_EQ(locate_range(g, 2 * m2, deleting),
-              "[0x40000000, 0x40400000): 0x400000 bytes inside the mutated slot 1 (being deleted)");
-    const SlotSnapshot two[] = {{1, false, g, m2, g, State::Present},
-                                {2, true, g + m2, m2, g + m2, State::Absent}};
+    const uint64_t g = 1ull << 30, m2 = 2ull << 20, m4 = 2 * m2;
+    const SlotSnapshot deleting[] = {{1, true, g, m4, g, g, State::Deleting}};
+    EXPECT_EQ(locate_range(g, m4, deleting),
+              "[0x40000000, 0x40400000): 0x400000 bytes inside the mutated slot 1 (being deleted: "
+              "INVALID, then gone)");
+    const SlotSnapshot two[] = {{1, false, g, m2, g, g, State::Present},
+                                {2, true, g + m2, m2, g + m2, g + m2, State::Absent}};
     EXPECT_EQ(locate_range(g + m2 / 2, m2, two),
               "[0x40100000, 0x40300000): 0x100000 bytes inside the untouched slot 1 (present); "
-              "0x100000 bytes inside the mutated slot 2 (deleted)");
-    const SlotSnapshot moved[] = {{1, true, g, 2 * m2, g - m2, State::Present}};
-    EXPECT_EQ(locate_range(g, m2, moved),
-              "[0x40000000, 0x40200000): 0x200000 bytes inside the mutated slot 1 (present at "
-              "[0x3fe00000, 0x40200000))");
-    const SlotSnapshot none[] = {{1, true, g, m2, g, State::Present}};
+              "0x100000 bytes in no slot");
+    // Moved away: the home range is in no slot, however near the slot now is.
+    const SlotSnapshot away[] = {{1, true, g, m4, g + (1ull << 30), g, State::Present}};
+    EXPECT_EQ(locate_range(g, m2, away), "[0x40000000, 0x40200000): 0x200000 bytes in no slot");
+    // Moved 2 MiB up, a range over both places: 4 MiB inside it, 2 MiB (its old head) in none.
+    const SlotSnapshot up[] = {{1, true, g, m4, g + m2, g, State::Present}};
+    EXPECT_EQ(locate_range(g, 3 * m2, up),
+              "[0x40000000, 0x40600000): 0x400000 bytes inside the mutated slot 1 (present at "
+              "[0x40200000, 0x40600000), away from its home); 0x200000 bytes in no slot");
+    // A covering move in flight: the range is in the old place and in the new one.
+    const SlotSnapshot moving[] = {{1, true, g, m4, g - m2, g, State::Moving}};
+    EXPECT_EQ(locate_range(g, m2, moving),
+              "[0x40000000, 0x40200000): 0x200000 bytes inside the mutated slot 1 (its old "
+              "place, being moved to [0x3fe00000, 0x40200000): INVALID, then gone); 0x200000 "
+              "bytes inside the mutated slot 1 (its new place, being moved there from "
+              "[0x40000000, 0x40400000))");
+    const SlotSnapshot none[] = {{1, true, g, m2, g, g, State::Present}};
     EXPECT_EQ(locate_range(3 * g, m2, none), "[0xc0000000, 0xc0200000): 0x200000 bytes in no slot");
 }
 
