@@ -76,7 +76,8 @@ constexpr std::array kErrata{
             "6.18.2",
             "KVM_PRE_FAULT_MEMORY concurrent with a delete/move on a VM whose memslot updates zap "
             "all roots (default VM with SLOT_ZAP_ALL; every VM before 6.12), whatever GPA it "
-            "faults: no slot, another slot, the moved slot",
+            "faults: no slot, another slot, the moved slot (any other kvm_mmu_zap_all_fast(), "
+            "e.g. an nx_huge_pages toggle, does the same on every VM type)",
             prefault_during_zap_all,
             "",
             "a prefault that loaded its root before kvm_mmu_zap_all_fast() and faults a GPA "
@@ -140,12 +141,15 @@ std::string errata_table(const KernelVersion& k, std::span<const std::string> as
     for (const Erratum& e : kErrata) {
         const bool assumed =
             std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) != assumed_fixed.end();
-        std::string here = !affects(e, k) ? "fixed" : assumed ? "assumed-fix" : "AFFECTED";
+        std::string here = k < e.introduced_in ? "not present"
+                           : !affects(e, k)       ? "fixed"
+                           : assumed              ? "assumed-fix"
+                                                  : "AFFECTED";
         std::string fixed = e.fixed_in == KernelVersion{} ? "unfixed" : e.fixed_in.str();
         std::string fix = e.commit.empty() ? std::string(e.fix_title)
                                            : fmt::format("{} {}", e.commit, e.fix_title);
         out += fmt::format("{:<24} {:<8} {:<12} {}\n", e.id, fixed, here, fix);
-        const std::string pad(46, ' ');
+        const std::string pad(47, ' ');
         out +=
             fmt::format("{}since: {}{}\n", pad,
                         e.introduced_in == KernelVersion{} ? "always" : e.introduced_in.str(),

@@ -34,7 +34,7 @@ struct pre_fault { uint64_t gpa, size, flags, pad[5]; };  // uapi struct kvm_pre
 static int vm, vcpu;
 static char mode = 'o';
 static void *mem1, *mem2;
-static atomic_int stop, ptid, mtid;
+static atomic_int stop, ptid, mtid, p_done, m_done;
 static atomic_ullong p_since, m_since, pgpa, psize, iters, calls, eagain, enoent;
 static const char *_Atomic m_what = "idle";
 
@@ -48,7 +48,7 @@ static void on_signal(int sig) { (void)sig; }  // only interrupts the stuck ioct
 static void on_alarm(int sig) {
     (void)sig;
     static const char msg[] = "repro: no verdict in time (alarm)\n";
-    write(2, msg, sizeof msg - 1);
+    (void)!write(2, msg, sizeof msg - 1);
     _exit(3);
 }
 
@@ -72,12 +72,14 @@ static void *prefault_thread(void *arg) {
             int ret = ioctl(vcpu, PRE_FAULT_MEMORY, &r);
             atomic_store(&p_since, 0);
             atomic_fetch_add(&calls, 1);
-            if (ret < 0 && errno == EINTR) return NULL;                // our watchdog's signal
+            if (ret < 0 && errno == EINTR) goto out;                   // our watchdog's signal
             if (ret < 0 && errno == EAGAIN) atomic_fetch_add(&eagain, 1);  // slot in flux: retry
             else if (ret < 0 && errno == ENOENT) atomic_fetch_add(&enoent, 1), r.gpa += 4096, r.size -= 4096;
             else if (ret < 0) die("KVM_PRE_FAULT_MEMORY");
         }
     }
+out:
+    atomic_store(&p_done, 1);
     return NULL;
 }
 
@@ -95,6 +97,7 @@ static void *mutator_thread(void *arg) {
         }
     }
     atomic_store(&stop, 1);
+    atomic_store(&m_done, 1);
     return NULL;
 }
 
@@ -119,7 +122,8 @@ int main(int argc, char **argv) {
     uint64_t n = 20000, secs = 50;
     int quirk_off = 0, opt;
     while ((opt = getopt(argc, argv, "m:qn:t:")) != -1) {
-        if (opt == 'm' && strchr("osm", optarg[0]) && strlen(optarg) > 2) mode = optarg[0];
+        if (opt == 'm' && (!strcmp(optarg, "other") || !strcmp(optarg, "same") || !strcmp(optarg, "move")))
+            mode = optarg[0];
         else if (opt == 'q') quirk_off = 1;
         else if (opt == 'n') n = strtoull(optarg, NULL, 0);
         else if (opt == 't') secs = strtoull(optarg, NULL, 0);
@@ -153,7 +157,7 @@ int main(int argc, char **argv) {
     pthread_create(&p, NULL, prefault_thread, NULL);
     pthread_create(&m, NULL, mutator_thread, &n);
     const uint64_t start = now_ns(), bound = 2000000000ull;
-    while (!atomic_load(&stop)) {
+    while (!atomic_load(&p_done) || !atomic_load(&m_done)) {  // watch until both have returned
         usleep(5000);  // the watchdog's poll period, not synchronization
         uint64_t ps = atomic_load(&p_since), ms = atomic_load(&m_since), t = now_ns();  // t last
         if (t - start > secs * 1000000000ull) atomic_store(&stop, 1);
@@ -165,13 +169,16 @@ int main(int argc, char **argv) {
         show_task("prefault", atomic_load(&ptid));
         show_task("mutator", atomic_load(&mtid));
         atomic_store(&stop, 1);
-        pthread_kill(p, SIGUSR1);  // KVM checks signal_pending(): the prefault returns EINTR
-        pthread_join(p, NULL);
-        uint64_t freed = now_ns();
+        uint64_t freed = now_ns();  // KVM checks signal_pending(): the prefault returns EINTR;
+        while (!atomic_load(&p_done) && now_ns() - freed < bound)  // again if it landed between
+            pthread_kill(p, SIGUSR1), usleep(1000);                // two calls
         while (atomic_load(&m_since) && now_ns() - freed < bound) usleep(1000);
-        printf("  signalled the prefault thread: it returned, and the mutator %s %.3f s later\n",
+        printf("  signalled the prefault thread: it %s, and the mutator %s %.3f s later\n",
+               atomic_load(&p_done) ? "returned" : "was STILL STUCK",
                atomic_load(&m_since) ? "was STILL STUCK" : "finished its ioctl", (now_ns() - freed) / 1e9);
-        if (!atomic_load(&m_since)) pthread_join(m, NULL);
+        if (!atomic_load(&p_done) || atomic_load(&m_since)) _exit(1);  // cannot join a stuck thread
+        pthread_join(p, NULL);
+        pthread_join(m, NULL);
         return 1;
     }
     pthread_join(m, NULL);
