@@ -1,5 +1,7 @@
 #include "kvm/coco_sink.h"
 
+#include <sys/ioctl.h>
+
 #include <cstring>
 
 #include <fmt/format.h>
@@ -95,7 +97,19 @@ uint8_t* KvmCocoSink::add_memory(uint32_t slot, uint64_t gpa, uint64_t size, boo
     MemslotSpec spec{slot, gpa, size, 0,
                      private_mem ? Backing::GuestMemfdPrivate : Backing::Anonymous};
     slots_.push_back(std::make_unique<Memslot>(*vm_, spec));
-    if (!private_mem) return slots_.back()->host();
+    if (!private_mem) {
+        uint8_t* host = slots_.back()->host();
+        // SEV/SEV-ES memory is encrypted in place and bound to its physical pages: register it,
+        // so KVM keeps it pinned once LAUNCH_UPDATE_DATA has encrypted it (compaction or KSM
+        // moving ciphertext would hand the guest garbage).
+        if (vm_->type() == uapi::VmType::Sev || vm_->type() == uapi::VmType::SevEs) {
+            kvm_enc_region r{reinterpret_cast<uint64_t>(host), size};
+            if (::ioctl(vm_->fd(), KVM_MEMORY_ENCRYPT_REG_REGION, &r) < 0)
+                throw KvmError("KVM_MEMORY_ENCRYPT_REG_REGION", errno,
+                               fmt::format("addr={:#x} size={:#x}", r.addr, r.size));
+        }
+        return host;
+    }
     Errno e = vm_->try_set_memory_attributes(gpa, size, uapi::kMemoryAttributePrivate);
     if (!e.ok())
         throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value,

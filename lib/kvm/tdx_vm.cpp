@@ -131,9 +131,21 @@ std::vector<kvm_cpuid_entry2> tdx_initial_cpuid(std::span<const kvm_cpuid_entry2
             e.ecx &= s->ecx;
             e.edx &= s->edx;
         }
-        if (e.function == 1) e.ecx |= kX2apicBit;
+        // GuestPhysAddrSize (CPUID.80000008:EAX[23:16]) picks the TD's GPA width; INIT_VM takes
+        // only 48 or 52 (tdx.c: setup_tdparams_eptp_controls), and 48 needs no 5-level EPT.
+        if (e.function == 0x80000008) e.eax = (e.eax & ~0xff0000u) | (48u << 16);
         out.push_back(e);
     }
+    return out;
+}
+
+// KVM's CPUID for the vCPU before KVM_TDX_INIT_VCPU: that call turns on x2APIC mode, which
+// kvm_apic_set_base() refuses unless the vCPU's CPUID has x2APIC, and a new vCPU has none.
+static std::vector<kvm_cpuid_entry2> cpuid_with_x2apic(
+    std::span<const kvm_cpuid_entry2> supported) {
+    std::vector<kvm_cpuid_entry2> out(supported.begin(), supported.end());
+    for (auto& e : out)
+        if (e.function == 1) e.ecx |= kX2apicBit;
     return out;
 }
 
@@ -143,9 +155,10 @@ void launch_tdx(CocoSink& sink, TdxCommands& cmds, const LaunchImage& image, Lau
     sink.enable_split_irqchip();
     cmds.init_vm(0, kTdxXfamFixed & caps.supported_xfam, cpuid);
     sink.create_vcpu(0);
+    sink.set_cpuid(0, cpuid_with_x2apic(sink.supported_cpuid()));
     cmds.init_vcpu(0);
-    // KVM's view of the vCPU's CPUID must match what the TDX module virtualizes (intel-tdx.rst:
-    // KVM_TDX_INIT_VCPU, then KVM_SET_CPUID2).
+    // KVM's view of the vCPU's CPUID must then match what the TDX module virtualizes
+    // (intel-tdx.rst: KVM_TDX_INIT_VCPU, then KVM_SET_CPUID2).
     sink.set_cpuid(0, cmds.get_cpuid(0));
     sink.add_memory(0, image.slot_gpa, image.slot_size, true);
     for (const LaunchChunk& c : image.chunks) {

@@ -407,5 +407,8 @@ static_assert(kSevIssueCmd == 0xC0105300);
 inline constexpr uint32_t kSevPlatformStatus = 1;
 inline constexpr uint32_t kSnpPlatformStatus = 9;
 
+// SEV/SEV-ES: pin the guest's memory (KVM_MEMORY_ENCRYPT_REG_REGION, in the 6.1 headers).
+static_assert(sizeof(kvm_enc_region) == 16 && KVM_MEMORY_ENCRYPT_REG_REGION == 0x8010aebb);
+
 }  // namespace kvmrace::uapi
 // ==== end of the confidential-VM block ===========================================================

@@ -178,7 +178,7 @@ TEST(UnitCocoLaunch, TdxOrderAndInitMemRegionArguments) {
         sink.steps,
         with_updates(
             {"KVM_TDX_CAPABILITIES", "split_irqchip", "KVM_TDX_INIT_VM", "create_vcpu0",
-             "KVM_TDX_INIT_VCPU@vcpu0", "KVM_TDX_GET_CPUID@vcpu0", "set_cpuid0",
+             "set_cpuid0", "KVM_TDX_INIT_VCPU@vcpu0", "KVM_TDX_GET_CPUID@vcpu0", "set_cpuid0",
              fmt::format("add_memory0 {:#x}+{:#x} private", COCO_TDX_SLOT_GPA, COCO_TDX_SLOT_SIZE)},
             "KVM_TDX_INIT_MEM_REGION@vcpu0", img.chunks.size(), {"KVM_TDX_FINALIZE_VM"}));
     ASSERT_EQ(sink.tdx_regions.size(), img.chunks.size());
@@ -192,19 +192,26 @@ TEST(UnitCocoLaunch, TdxOrderAndInitMemRegionArguments) {
     }
 }
 
-TEST(UnitCocoLaunch, TdxInitialCpuidMasksAndForcesX2apic) {
-    kvm_cpuid_entry2 conf{};
-    conf.function = 1;
-    conf.ecx = 0xf0f0f0f0;
-    conf.edx = 0xffffffff;
+TEST(UnitCocoLaunch, TdxInitialCpuidMasksAndPinsA48BitGuest) {
+    kvm_cpuid_entry2 conf[2]{};
+    conf[0].function = 1;
+    conf[0].ecx = 0xf0f0f0f0;
+    conf[0].edx = 0xffffffff;
+    conf[1].function = 0x80000008;
+    conf[1].eax = 0x00ff3030;  // the module lets GuestPhysAddrSize be set
     kvm_cpuid_entry2 sup{};
     sup.function = 1;
     sup.ecx = 0x0000ff00;
     sup.edx = 0x12345678;
-    auto out = tdx_initial_cpuid(std::span(&conf, 1), std::span(&sup, 1));
-    ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].ecx, (0xf0f0f0f0u & 0x0000ff00u) | (1u << 21));
+    auto out = tdx_initial_cpuid(std::span(conf, 2), std::span(&sup, 1));
+    ASSERT_EQ(out.size(), 2u);
+    // Masked by KVM's support, x2APIC not forced here (the module may refuse a bit that is not
+    // configurable; KVM_SET_CPUID2 carries it before INIT_VCPU).
+    EXPECT_EQ(out[0].ecx, 0xf0f0f0f0u & 0x0000ff00u);
     EXPECT_EQ(out[0].edx, 0x12345678u);
+    // INIT_VM takes a GPA width of 48 or 52 only: 48 (no 5-level EPT needed).
+    EXPECT_EQ((out[1].eax >> 16) & 0xff, 48u);
+    EXPECT_EQ(out[1].eax & 0xffff, 0x3030u);
 }
 
 TEST(UnitCocoLaunch, FailureNamesCommandErrnoAndFirmwareStatus) {
