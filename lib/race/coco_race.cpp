@@ -43,7 +43,6 @@ constexpr uint32_t kRaceSlot = 1;
 constexpr uint64_t kRaceGpa = 1ull << 30;  // private on TDX: far below the shared bit
 constexpr uint64_t kRaceBytes = 2ull << 20;
 constexpr uint64_t kPopulateBytes = 16 * kPage;
-constexpr KernelVersion kEagainSince{6, 18, 0};
 
 CocoKind kind_of(uapi::VmType t) {
     switch (t) {
@@ -313,11 +312,7 @@ private:
             CallWindow w{inv.overlapped(), abs.overlapped(),
                          board_.thread(slot).signalled.load() != 0, vm_.private_memory()};
             board_.count(Counter::PrefaultCalls);
-            board_.count(r.ret >= 0                           ? Counter::PrefaultOk
-                         : r.err == EAGAIN                    ? Counter::PrefaultEagain
-                         : r.err == ENOENT || r.err == EFAULT ? Counter::PrefaultEnoent
-                         : r.err == EINTR                     ? Counter::PrefaultEintr
-                                                              : Counter::PrefaultOther);
+            board_.count(prefault_outcome(r));
             if (std::string bad = check_prefault_call(r, w); !bad.empty())
                 return violate(fmt::format("{} [{} iteration {}]", bad, s_.name, it));
             if (r.ret < 0 && r.err == EINTR) {
@@ -331,11 +326,10 @@ private:
     }
 
     void check_eagain_seen() {
-        KernelVersion k = KernelVersion::running();
-        if (k < kEagainSince || board_.counter(Counter::PrefaultEagain) > 0) return;
-        throw std::runtime_error(
-            fmt::format("the race window was never hit: 0 EAGAIN in {} iterations on {}",
-                        board_.counter(Counter::Iterations), k.str()));
+        const std::string why =
+            eagain_never_seen(board_.counter(Counter::PrefaultEagain),
+                              board_.counter(Counter::Iterations), KernelVersion::running());
+        if (!why.empty()) throw std::runtime_error(why);
     }
 
     // --- no concurrency --------------------------------------------------------------------

@@ -42,4 +42,23 @@ std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w) {
     }
 }
 
+Counter prefault_outcome(const PrefaultResult& r) {
+    if (r.ret >= 0) return Counter::PrefaultOk;
+    switch (r.err.value) {
+        case EAGAIN: return Counter::PrefaultEagain;
+        case ENOENT:
+        case EFAULT: return Counter::PrefaultEnoent;
+        case EINTR: return Counter::PrefaultEintr;
+        default: return Counter::PrefaultOther;
+    }
+}
+
+std::string eagain_never_seen(uint64_t eagain, uint64_t iterations, const KernelVersion& k) {
+    if (eagain > 0 || k < kEagainSince) return "";
+    return fmt::format(
+        "the race window was never hit: 0 EAGAIN in {} iterations on {} (>= {} answers EAGAIN "
+        "when a deleted/moved slot meets a prefault)",
+        iterations, k.str(), kEagainSince.str());
+}
+
 }  // namespace kvmrace

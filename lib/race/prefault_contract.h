@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "kernel/version.h"
 #include "kvm/vcpu.h"
+#include "watchdog/progress_board.h"
 
 namespace kvmrace {
 
@@ -46,5 +48,13 @@ private:
 // uncovered (for a private GPA KVM answers EFAULT there instead: it cannot emulate MMIO on
 // private memory); EINTR only when signalled.
 std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w);
+
+// The outcome counter a call adds to: ok, or its errno (ENOENT and the private EFAULT together).
+Counter prefault_outcome(const PrefaultResult& r);
+
+// Since 6.18 a prefault that meets a deleted/moved slot answers EAGAIN: a delete/move race that
+// never saw one on such a kernel never hit its window. "" when that is not the case.
+inline constexpr KernelVersion kEagainSince{6, 18, 0};
+std::string eagain_never_seen(uint64_t eagain, uint64_t iterations, const KernelVersion& k);
 
 }  // namespace kvmrace

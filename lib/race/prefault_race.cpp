@@ -27,7 +27,6 @@ namespace {
 constexpr uint64_t k2M = 2ull << 20;
 constexpr uint64_t kSlotBytes = 2 * k2M;
 constexpr uint64_t kBase = abi::kDataBase;
-constexpr KernelVersion kEagainSince{6, 18, 0};
 
 struct Range {
     uint64_t gpa, size;
@@ -143,17 +142,9 @@ private:
             CallWindow w{invalidated, absent, board_.thread(slot).signalled.load() != 0,
                          s_.backing == RaceBacking::GuestMemfdPrivate};
             board_.count(Counter::PrefaultCalls);
-            if (res.ret >= 0) {
-                board_.count(Counter::PrefaultOk);
-            } else if (res.err == EAGAIN) {
-                board_.count(Counter::PrefaultEagain);
-                if (hit) board_.count(Counter::EagainInHits);
-            } else if (res.err == ENOENT || res.err == EFAULT)
-                board_.count(Counter::PrefaultEnoent);
-            else if (res.err == EINTR)
-                board_.count(Counter::PrefaultEintr);
-            else
-                board_.count(Counter::PrefaultOther);
+            const Counter outcome = prefault_outcome(res);
+            board_.count(outcome);
+            if (hit && outcome == Counter::PrefaultEagain) board_.count(Counter::EagainInHits);
             if (std::string bad = check_prefault_call(res, w); !bad.empty()) {
                 violate(
                     fmt::format("{} [{} iteration {}, vcpu {}]", bad, s_.name, iteration, v.id()));
@@ -323,14 +314,11 @@ private:
     }
 
     void check_eagain_seen() {
-        KernelVersion k = KernelVersion::running();
-        if (!invalidates_slot(s_.mutation) || k < kEagainSince) return;
-        if (board_.counter(Counter::PrefaultEagain) == 0)
-            throw std::runtime_error(
-                fmt::format("the race window was never hit: 0 EAGAIN in {} iterations on {} (>= {} "
-                            "answers EAGAIN "
-                            "when a deleted/moved slot meets a prefault)",
-                            board_.counter(Counter::Iterations), k.str(), kEagainSince.str()));
+        if (!invalidates_slot(s_.mutation)) return;
+        const std::string why =
+            eagain_never_seen(board_.counter(Counter::PrefaultEagain),
+                              board_.counter(Counter::Iterations), KernelVersion::running());
+        if (!why.empty()) throw std::runtime_error(why);
     }
 
     // After the race: the whole range is mapped (stats grew) and the guest reads it correctly.

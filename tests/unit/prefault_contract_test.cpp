@@ -80,3 +80,27 @@ TEST(UnitWindowProbe, OverlapFromClockReadings) {
 
 }  // namespace
 }  // namespace kvmrace
+
+namespace kvmrace::test {
+namespace {
+
+PrefaultResult result(int ret, int err) { return {0, 0, 0, 0, ret, Errno{err}}; }
+
+TEST(UnitPrefaultOutcome, CounterPerErrno) {
+    EXPECT_EQ(prefault_outcome(result(0, 0)), Counter::PrefaultOk);
+    EXPECT_EQ(prefault_outcome(result(-1, EAGAIN)), Counter::PrefaultEagain);
+    EXPECT_EQ(prefault_outcome(result(-1, ENOENT)), Counter::PrefaultEnoent);
+    EXPECT_EQ(prefault_outcome(result(-1, EFAULT)), Counter::PrefaultEnoent);
+    EXPECT_EQ(prefault_outcome(result(-1, EINTR)), Counter::PrefaultEintr);
+    EXPECT_EQ(prefault_outcome(result(-1, EIO)), Counter::PrefaultOther);
+}
+
+TEST(UnitPrefaultOutcome, EagainIsRequiredFrom618Only) {
+    EXPECT_EQ(eagain_never_seen(0, 200, {6, 17, 0}), "");
+    EXPECT_EQ(eagain_never_seen(3, 200, {6, 18, 2}), "");
+    EXPECT_NE(eagain_never_seen(0, 200, {6, 18, 2}).find("0 EAGAIN in 200 iterations on 6.18.2"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvmrace::test
