@@ -16,6 +16,7 @@
 #include "cli/run_context.h"
 #include "cli/test_filter.h"
 #include "kernel/errata.h"
+#include "kvm/capability.h"
 #include "kvm/device_probe.h"
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
@@ -58,18 +59,6 @@ std::vector<std::string> selected_tests(const std::string& filter, bool also_dis
         }
     }
     return names;
-}
-
-std::string_view vm_type_name(uapi::VmType t) {
-    switch (t) {
-        case uapi::VmType::Default: return "DEFAULT";
-        case uapi::VmType::SwProtected: return "SW_PROTECTED";
-        case uapi::VmType::Sev: return "SEV";
-        case uapi::VmType::SevEs: return "SEV_ES";
-        case uapi::VmType::Snp: return "SNP";
-        case uapi::VmType::Tdx: return "TDX";
-    }
-    return "?";
 }
 
 // "KvmRace.Verdict/PrefaultVsDelete_Anon  -- what it races; needs: ..." for race scenarios.

@@ -63,4 +63,16 @@ std::string capability_reason(int number, int value) {
     return fmt::format("KVM_CAP_{}={} (cap {})", c ? c->name : "?", value, number);
 }
 
+std::string_view vm_type_name(uapi::VmType t) {
+    switch (t) {
+        case uapi::VmType::Default: return "DEFAULT";
+        case uapi::VmType::SwProtected: return "SW_PROTECTED";
+        case uapi::VmType::Sev: return "SEV";
+        case uapi::VmType::SevEs: return "SEV_ES";
+        case uapi::VmType::Snp: return "SNP";
+        case uapi::VmType::Tdx: return "TDX";
+    }
+    return "?";
+}
+
 }  // namespace kvmrace

@@ -3,6 +3,10 @@
 #include <array>
 #include <string>
 
+#include <fmt/format.h>
+
+#include "kvm/capability.h"
+
 namespace kvmrace {
 
 namespace {
@@ -169,16 +173,9 @@ Backing slot_backing(RaceBacking b) {
 }
 
 std::string vm_description(const Scenario& s) {
-    switch (s.vm_type) {
-        case uapi::VmType::Default:
-            return s.slot_zap_all_off ? "default VM, SLOT_ZAP_ALL off" : "default VM";
-        case uapi::VmType::SwProtected: return "SW_PROTECTED VM";
-        case uapi::VmType::Sev: return "SEV VM";
-        case uapi::VmType::SevEs: return "SEV-ES VM";
-        case uapi::VmType::Snp: return "SNP VM";
-        case uapi::VmType::Tdx: return "TDX VM";
-    }
-    return "VM type " + std::to_string(static_cast<unsigned long>(s.vm_type));
+    if (s.vm_type == uapi::VmType::Default)
+        return s.slot_zap_all_off ? "default VM, SLOT_ZAP_ALL off" : "default VM";
+    return fmt::format("{} VM", vm_type_name(s.vm_type));
 }
 
 bool invalidates_slot(Mutation m) {
