@@ -41,6 +41,17 @@ Memslot& GuestVm::add_slot(const MemslotSpec& spec) {
     return *slots_.back();
 }
 
+bool GuestVm::in_a_slot(uint64_t gpa) const {
+    // Home ranges only: a mover thread may be changing where a slot is right now.
+    auto in = [&](const Memslot& m) {
+        return gpa >= m.home_gpa() && gpa - m.home_gpa() < m.size();
+    };
+    if (in(*system_slot_)) return true;
+    for (const auto& m : slots_)
+        if (in(*m)) return true;
+    return false;
+}
+
 void GuestVm::start(unsigned i, std::array<uint64_t, 4> args) {
     kvm_regs r{};
     r.rip = payload_.entry();

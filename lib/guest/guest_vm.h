@@ -50,6 +50,9 @@ public:
 
     // A memslot owned by this VM (deleted with it).
     Memslot& add_slot(const MemslotSpec& spec);
+    // Whether `gpa` lies in the range one of this VM's slots was created at (present or not: a
+    // race may have it deleted or moved away at the moment).
+    bool in_a_slot(uint64_t gpa) const;
     // Host view of system slot memory at `gpa` (control blocks, ucall structs).
     template <typename T>
     T* system_object(uint64_t gpa) {

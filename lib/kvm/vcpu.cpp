@@ -29,6 +29,13 @@ kvm_regs Vcpu::regs() const {
     return r;
 }
 
+std::optional<uint64_t> Vcpu::translate(uint64_t gva) const {
+    kvm_translation t{};
+    t.linear_address = gva;
+    if (!try_ioctl(fd(), KVM_TRANSLATE, &t).ok() || !t.valid) return std::nullopt;
+    return t.physical_address;
+}
+
 void Vcpu::set_regs(const kvm_regs& r) { checked_ioctl(fd(), KVM_SET_REGS, "KVM_SET_REGS", &r); }
 
 kvm_sregs Vcpu::sregs() const {

@@ -3,6 +3,7 @@
 
 #include <linux/kvm.h>
 
+#include <optional>
 #include <span>
 
 #include "kvm/errno_result.h"
@@ -44,6 +45,9 @@ public:
     kvm_sregs sregs() const;
     void set_sregs(const kvm_sregs& s);
     void set_cpuid(std::span<const kvm_cpuid_entry2> entries);
+    // KVM_TRANSLATE: the guest-physical address of `gva` in the vCPU's current page tables, or
+    // nothing when the guest does not map it (or KVM refuses).
+    std::optional<uint64_t> translate(uint64_t gva) const;
 
     PrefaultResult pre_fault(uint64_t gpa, uint64_t size, uint64_t flags = 0);
 

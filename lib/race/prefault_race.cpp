@@ -4,6 +4,7 @@
 #include <barrier>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -25,7 +26,16 @@ namespace kvmrace {
 namespace {
 
 constexpr uint64_t k2M = 2ull << 20;
-constexpr uint64_t kSlotBytes = 2 * k2M;
+constexpr uint64_t kSlotBytes = 2 * k2M;  // two huge pages where the backing maps them
+// guest_memfd maps only 4 KiB pages (v6.18: kvm_gmem_get_pfn's max_order is 0), so its slot is
+// smaller: every round walks the range two or three times, at ~50 us a page nested (a 4 MiB slot
+// made a round 190 ms), and 64 pages keep each call long enough to aim into. The races are per
+// call and per memslot update, not per page.
+constexpr uint64_t kGmemSlotBytes = 256ull << 10;
+
+bool maps_4k_only(RaceBacking b) {
+    return b == RaceBacking::GuestMemfdShared || b == RaceBacking::GuestMemfdPrivate;
+}
 constexpr uint64_t kBase = abi::kDataBase;
 
 struct Range {
@@ -45,14 +55,19 @@ public:
           cfg_(cfg),
           board_(board),
           sys_(cfg.device),
-          g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}) {
+          g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}),
+          slot_bytes_(maps_4k_only(s.backing) ? kGmemSlotBytes : kSlotBytes) {
         const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate
                                                                       : slot_backing(s.backing);
         if (s.mutation == Mutation::DeleteSecond) {
+            if (slot_bytes_ != kSlotBytes)
+                throw std::logic_error("DeleteSecond needs the two 2 MiB slots");
             slots_.push_back(&g_.add_slot({1, kBase, k2M, 0, b}));
             slots_.push_back(&g_.add_slot({2, kBase + k2M, k2M, 0, b}));
         } else {
-            slots_.push_back(&g_.add_slot({1, kBase, kSlotBytes, 0, b}));
+            if (s.mutation == Mutation::MoveCovering && slot_bytes_ != kSlotBytes)
+                throw std::logic_error("MoveCovering needs the 4 MiB slot");
+            slots_.push_back(&g_.add_slot({1, kBase, slot_bytes_, 0, b}));
         }
         mutated_ = slots_.back();
         for (Memslot* slot : slots_)
@@ -64,14 +79,14 @@ public:
         board_.vm().slot_zap_all = static_cast<uint32_t>(
             s.slot_zap_all_off ? ProgressBoard::Quirk::Off : ProgressBoard::Quirk::On);
         if (s.backing == RaceBacking::GuestMemfdPrivate) {
-            Errno e =
-                g_.vm().try_set_memory_attributes(kBase, kSlotBytes, uapi::kMemoryAttributePrivate);
+            Errno e = g_.vm().try_set_memory_attributes(kBase, slot_bytes_,
+                                                        uapi::kMemoryAttributePrivate);
             if (!e.ok())
                 throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value, "PRIVATE over the data range");
         }
         // Covered-move keeps [kBase, kBase + 2 MiB) inside the slot: prefault only that.
         whole_ =
-            s.mutation == Mutation::MoveCovering ? Range{kBase, k2M} : Range{kBase, kSlotBytes};
+            s.mutation == Mutation::MoveCovering ? Range{kBase, k2M} : Range{kBase, slot_bytes_};
         patterned_ =
             s.backing != RaceBacking::GuestMemfdPrivate && s.mutation != Mutation::PunchHole;
         if (patterned_) fill_host_pattern();
@@ -81,10 +96,13 @@ public:
         std::vector<std::thread> threads;
         const bool concurrent = s_.mutation != Mutation::Recreate;
         std::barrier sync(static_cast<std::ptrdiff_t>(s_.vcpus + (concurrent ? 1 : 0)));
-        for (unsigned i = 0; i < s_.vcpus; ++i)
-            threads.emplace_back([&, i] { actor(i, sync, concurrent); });
-        if (concurrent) threads.emplace_back([&] { mutator(sync); });
-        for (auto& t : threads) t.join();
+        {
+            PhaseTime loop(board_, Counter::LoopUs);
+            for (unsigned i = 0; i < s_.vcpus; ++i)
+                threads.emplace_back([&, i] { actor(i, sync, concurrent); });
+            if (concurrent) threads.emplace_back([&] { mutator(sync); });
+            for (auto& t : threads) t.join();
+        }
         if (!violation_.empty()) throw std::runtime_error(violation_);
         if (stopped_by_signal_) throw std::runtime_error("interrupted by the supervisor");
         check_eagain_seen();
@@ -101,6 +119,14 @@ private:
         if (!s_.disjoint_ranges || s_.vcpus == 1) return whole_;
         uint64_t part = whole_.size / s_.vcpus;
         return {whole_.gpa + i * part, part};
+    }
+
+    // The k-th tile of `r`, round robin: a few pages, so a tiling call is short whatever the
+    // backing's page size (inside a huge mapping it is a single page).
+    static Range tile(Range r, uint64_t k) {
+        constexpr uint64_t kTile = 64 << 10;
+        if (r.size <= kTile) return r;
+        return {r.gpa + (k % (r.size / kTile)) * kTile, kTile};
     }
 
     bool stop() const { return stop_.load() || (deadline_ns_ && monotonic_ns() > deadline_ns_); }
@@ -165,11 +191,14 @@ private:
         if (cfg_.pin) pin_to_cpu(i);
         Schedule sched(cfg_.seed, i);
         Vcpu& v = g_.vcpu(i);
+        uint64_t next_tile = 0;
         for (uint64_t it = 0; it < cfg_.iterations; ++it) {
             if (concurrent) {
                 sync.arrive_and_wait();  // start together with the mutator
                 const bool raced = !stop();
                 if (raced) {
+                    std::optional<PhaseTime> time;
+                    if (i == 0) time.emplace(board_, Counter::RaceUs);
                     if (cfg_.jitter_us) sched.jitter(cfg_.jitter_us);  // the old blind engine
                     prefault(slot, v, range_of(i), it, i == 0 ? &anchor_ : nullptr);
                     // Keep the range under prefault while this round's mutation goes on: a pass
@@ -179,9 +208,13 @@ private:
                     // first SRCU sync and its zap). Actor 0 tiles it all; the others stop at the
                     // round's first hit and leave the CPUs to the mutation (4 vCPUs on 2 CPUs).
                     // (Part of the aim: --jitter-us keeps the old blind engine for A/B runs.)
+                    // The passes are short tiles, not the whole range again: re-walking a
+                    // mapped 4 KiB-page range costs as much as faulting it in (nested, ~50 us a
+                    // page: 53 ms for guest_memfd's 1024 pages), which starved the mutation.
+                    // The tile number carries over, so every tile gets its turn across rounds.
                     while (!cfg_.jitter_us && !stop() && mutated_round_.load() <= it &&
                            (i == 0 || hit_round_.load() != it + 1))
-                        prefault(slot, v, range_of(i), it);
+                        prefault(slot, v, tile(range_of(i), next_tile++), it);
                 }
                 sync.arrive_and_wait();  // the mutator has put the slot back
                 if (raced && i == 0) {
@@ -189,10 +222,18 @@ private:
                     if (hit_round_.load() == it + 1) board_.count(Counter::Hits);
                 }
             } else if (!stop()) {
-                prefault(slot, v, whole_, it);
+                {
+                    std::optional<PhaseTime> time;
+                    if (i == 0) time.emplace(board_, Counter::RaceUs);
+                    prefault(slot, v, whole_, it);
+                }
                 recreate(slot);
             }
-            if (!stop()) prefault(slot, v, range_of(i), it);  // must complete: nothing in flight
+            if (!stop()) {  // must complete: nothing in flight
+                std::optional<PhaseTime> time;
+                if (i == 0) time.emplace(board_, Counter::SettleUs);
+                prefault(slot, v, range_of(i), it);
+            }
             if (i == 0) board_.count(Counter::Iterations);
             if (i == 0 && !concurrent) board_.count(Counter::HitIterations);  // never a race
             if (stop() && !concurrent) break;
@@ -200,6 +241,7 @@ private:
     }
 
     void recreate(unsigned slot) {
+        PhaseTime time(board_, Counter::MutateUs);  // Recreate rows have one actor
         InCall in(board_, slot, Call::SetMemoryRegion);
         mutated_->remove();
         mutated_->add();
@@ -210,6 +252,7 @@ private:
     // follows the slot so that a HANG report can say where each in-flight GPA stood.
     void mutate(unsigned slot) {
         using enum ProgressBoard::SlotState;
+        PhaseTime time(board_, Counter::MutateUs);
         InCall in(board_, slot,
                   s_.mutation == Mutation::PunchHole ? Call::Fallocate : Call::SetMemoryRegion);
         mutations_.start();
@@ -256,7 +299,7 @@ private:
                 mutated_->set_flags(0);
                 break;
             case Mutation::PunchHole: {
-                Errno e = mutated_->guest_memfd()->try_punch_hole(0, kSlotBytes);
+                Errno e = mutated_->guest_memfd()->try_punch_hole(0, slot_bytes_);
                 if (!e.ok())
                     throw KvmError("fallocate(PUNCH_HOLE|KEEP_SIZE)", e.value, "guest_memfd range");
                 break;
@@ -323,6 +366,7 @@ private:
 
     // After the race: the whole range is mapped (stats grew) and the guest reads it correctly.
     void verify_mapped_and_readable() {
+        PhaseTime time(board_, Counter::VerifyUs);
         Stats stats(g_.vm().stats_fd());
         unsigned slot = board_.join("verifier");
         prefault(slot, g_.vcpu(0), whole_, cfg_.iterations);
@@ -353,6 +397,7 @@ private:
     ProgressBoard& board_;
     System sys_;
     GuestVm g_;
+    uint64_t slot_bytes_;
     std::vector<Memslot*> slots_;
     std::vector<unsigned> board_slot_;  // slots_[i]'s index on the board
     Memslot* mutated_ = nullptr;
@@ -375,7 +420,10 @@ private:
 }  // namespace
 
 void run_prefault_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board) {
-    PrefaultRace(s, cfg, board).run();
+    std::optional<PhaseTime> setup(std::in_place, board, Counter::SetupUs);
+    PrefaultRace race(s, cfg, board);
+    setup.reset();
+    race.run();
 }
 
 }  // namespace kvmrace

@@ -20,6 +20,7 @@
 #include "race/prefault_contract.h"
 #include "race/race_config.h"
 #include "race/schedule.h"
+#include "race/vcpu_fault.h"
 
 namespace kvmrace {
 
@@ -48,6 +49,16 @@ public:
         mutator();
         for (auto& t : threads) t.join();
         if (!failure_.empty()) throw std::runtime_error(failure_);
+        if (!platform_fault_.empty()) {
+            // The faulted vCPU has nothing to judge; the others' last passes still must hold.
+            for (unsigned i = 0; i < s_.vcpus; ++i)
+                if (i != faulted_vcpu_ && last_pass_[i].load() != 0) check_last_pass(i);
+            return board_.finish(
+                ChildVerdict::Skip,
+                fmt::format("not judged: an emulation fault of the platform after {} mutations: "
+                            "{}. Judge this row on hardware virtualization",
+                            board_.counter(Counter::Mutations), platform_fault_));
+        }
         for (unsigned i = 0; i < s_.vcpus; ++i) check_last_pass(i);
     }
 
@@ -63,19 +74,35 @@ private:
         stop_ = true;
     }
 
+    // A SHUTDOWN/INTERNAL_ERROR/FAIL_ENTRY exit, characterized (vcpu_fault.h): a failure, or
+    // under QEMU TCG the emulation's fault, which ends the race without a verdict.
+    void fault(unsigned i, bool mutated) {
+        VcpuFault f = judge_vcpu_fault(
+            gather_vcpu_fault(g_, i, mutated ? mutation_in_words(s_.mutation) : ""));
+        std::string what = fmt::format("vcpu {}: {}", i, f.description);
+        if (!f.platform) return fail(std::move(what));
+        std::lock_guard lock(mu_);
+        if (platform_fault_.empty()) {
+            platform_fault_ = std::move(what);
+            faulted_vcpu_ = i;
+        }
+        stop_ = true;
+    }
+
     void vcpu_loop(unsigned i) {
         unsigned slot = board_.join(fmt::format("vcpu{}", i));
         if (cfg_.pin) pin_to_cpu(i);
         for (;;) {
             GuestExit e{};
             Errno err;
-            WindowProbe protect_probe(protections_);
+            WindowProbe protect_probe(protections_), mutation_probe(mutations_);
             {
                 InCall in(board_, slot, Call::Run);
                 runs_[i].start();
                 err = g_.try_run(i, e);
                 runs_[i].finish();
             }
+            const bool mutated = mutation_probe.overlapped();  // for a fault's report
             board_.count(Counter::RunExits);
             if (err == EINTR && board_.thread(slot).signalled.load())
                 return fail("interrupted by the supervisor");
@@ -122,6 +149,8 @@ private:
             } else if (e.is(abi::UcallCmd::Done)) {
                 last_pass_[i] = e.ucall->args[0];
                 return;
+            } else if (!e.ucall && is_fault_exit(g_.vcpu(i).run_state().exit_reason)) {
+                return fault(i, mutated);
             } else {
                 return fail(fmt::format(
                     "vcpu {}: {}", i,
@@ -131,6 +160,11 @@ private:
     }
 
     void mutate(unsigned slot) {
+        mutations_.start();  // the window a vCPU fault's report checks for overlap
+        struct Finish {
+            OperationClock& c;
+            ~Finish() { c.finish(); }
+        } window_end{mutations_};
         switch (s_.mutation) {
             case Mutation::Delete: {
                 InCall in(board_, slot, Call::SetMemoryRegion);
@@ -178,6 +212,8 @@ private:
         // A mutation before the vCPUs first entered KVM_RUN races nothing: wait for them.
         for (unsigned i = 0; i < s_.vcpus; ++i)
             while (runs_[i].started.load() == 0 && !stop_) asm volatile("pause");
+        PhaseTime loop(board_,
+                       Counter::LoopUs);  // from the vCPUs' first entry to the last mutation
         const uint64_t deadline =
             cfg_.duration_s > 0 ? monotonic_ns() + uint64_t(cfg_.duration_s * 1e9) : 0;
         // Iterations, then on until every vCPU finished a pass under the mutations (a fast mutator
@@ -206,6 +242,17 @@ private:
         for (unsigned i = 0; i < s_.vcpus; ++i)
             __atomic_store_n(&g_.system_object<abi::LoopControl>(control(i))->stop, 1,
                              __ATOMIC_RELEASE);
+    }
+
+    static const char* mutation_in_words(Mutation m) {
+        switch (m) {
+            case Mutation::Delete: return "deleting and re-adding the data slot";
+            case Mutation::MoveAway: return "moving the data slot away and back";
+            case Mutation::Madvise: return "madvise(MADV_DONTNEED) on the slot's memory";
+            case Mutation::Mprotect: return "mprotect()ing the slot's memory";
+            case Mutation::Remap: return "mmap(MAP_FIXED) over the slot's memory";
+            default: return "changing the slot";
+        }
     }
 
     bool all_passed() const {
@@ -238,8 +285,11 @@ private:
     OperationClock protections_;
     OperationClock runs_[abi::kMaxVcpus];  // each vCPU's KVM_RUN calls: what a hit overlaps
     std::atomic<uint64_t> last_pass_[abi::kMaxVcpus] = {};
+    OperationClock mutations_;  // every mutation, for a vCPU fault's report
     std::mutex mu_;
     std::string failure_;
+    std::string platform_fault_;  // the first emulation fault under QEMU TCG (vcpu_fault.h)
+    unsigned faulted_vcpu_ = 0;   // written with platform_fault_, read after the join
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "kernel/hypervisor.h"
 #include "kernel/version.h"
 #include "kvm/capability.h"
 #include "kvm/coco_caps.h"
@@ -43,8 +44,8 @@ void print_coco_rows(const System& system, std::FILE* out) {
 
 void print_caps_table(const System& system, std::FILE* out) {
     Vm vm = system.create_vm();
-    fmt::print(out, "kernel {}  {}  KVM API {}\n", KernelVersion::running().str(), system.device(),
-               system.api_version());
+    fmt::print(out, "kernel {}  {}  KVM API {}  on {}\n", KernelVersion::running().str(),
+               system.device(), system.api_version(), describe_platform(hypervisor_signature()));
     // The name column is as wide as the longest name (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2).
     size_t width = 4;
     for (const Capability& c : known_capabilities())

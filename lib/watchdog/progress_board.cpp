@@ -46,6 +46,12 @@ std::string_view counter_name(Counter c) {
         case Counter::Hits: return "hits";
         case Counter::HitIterations: return "hit_iterations";
         case Counter::EagainInHits: return "EAGAIN_in_hits";
+        case Counter::SetupUs: return "setup_us";
+        case Counter::LoopUs: return "loop_us";
+        case Counter::MutateUs: return "mutate_us";
+        case Counter::RaceUs: return "race_us";
+        case Counter::SettleUs: return "settle_us";
+        case Counter::VerifyUs: return "verify_us";
         case Counter::kCount: break;
     }
     return "?";

@@ -42,6 +42,16 @@ enum class Counter : uint32_t {
     Hits,           // iterations in which the mutation's window overlapped an actor call
     HitIterations,  // iterations judged for a hit (the denominator of hits=N/M)
     EagainInHits,   // EAGAIN answers given in hit iterations
+    // Where a race's time goes (microseconds, summed over the run): building the VM and its
+    // memory, the race loop as a whole (what a rate is measured over), within it the mutator's
+    // changes, actor 0's racing calls and actor 0's settling call after each round (the rest of
+    // the loop is waiting at the round barriers), and the final check.
+    SetupUs,
+    LoopUs,
+    MutateUs,
+    RaceUs,
+    SettleUs,
+    VerifyUs,
     kCount
 };
 std::string_view counter_name(Counter c);
@@ -144,6 +154,20 @@ public:
 private:
     ProgressBoard& b_;
     unsigned slot_;
+};
+
+// Adds the time from construction to destruction to a *Us counter.
+class PhaseTime {
+public:
+    PhaseTime(ProgressBoard& b, Counter c) : b_(b), c_(c), t0_(monotonic_ns()) {}
+    ~PhaseTime() { b_.count(c_, (monotonic_ns() - t0_) / 1000); }
+    PhaseTime(const PhaseTime&) = delete;
+    PhaseTime& operator=(const PhaseTime&) = delete;
+
+private:
+    ProgressBoard& b_;
+    Counter c_;
+    uint64_t t0_;
 };
 
 }  // namespace kvmrace

@@ -224,7 +224,11 @@ SupervisedRun supervise(const ScenarioBody& body, const SupervisorOptions& opt) 
                 break;
         }
     }
-    if (opt.splats_fail && !out.kernel_log.empty() && out.verdict == Verdict::Pass) {
+    // A splat fails a race that passed, and one that ran but was not judged (a platform fault
+    // of the KVM_RUN races): the kernel's own report is evidence either way.
+    const bool ran = board->counter(Counter::Mutations) > 0;
+    if (opt.splats_fail && !out.kernel_log.empty() &&
+        (out.verdict == Verdict::Pass || (out.verdict == Verdict::Skip && ran))) {
         out.verdict = Verdict::Fail;
         out.message = fmt::format("kernel splat during the scenario: {}", out.kernel_log.front());
     }
