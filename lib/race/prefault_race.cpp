@@ -4,7 +4,6 @@
 #include <barrier>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
@@ -197,8 +196,7 @@ private:
                 sync.arrive_and_wait();  // start together with the mutator
                 const bool raced = !stop();
                 if (raced) {
-                    std::optional<PhaseTime> time;
-                    if (i == 0) time.emplace(board_, Counter::RaceUs);
+                    PhaseTime time(board_, Counter::RaceUs, i == 0);
                     if (cfg_.jitter_us) sched.jitter(cfg_.jitter_us);  // the old blind engine
                     prefault(slot, v, range_of(i), it, i == 0 ? &anchor_ : nullptr);
                     // Keep the range under prefault while this round's mutation goes on: a pass
@@ -223,15 +221,13 @@ private:
                 }
             } else if (!stop()) {
                 {
-                    std::optional<PhaseTime> time;
-                    if (i == 0) time.emplace(board_, Counter::RaceUs);
+                    PhaseTime time(board_, Counter::RaceUs, i == 0);
                     prefault(slot, v, whole_, it);
                 }
                 recreate(slot);
             }
             if (!stop()) {  // must complete: nothing in flight
-                std::optional<PhaseTime> time;
-                if (i == 0) time.emplace(board_, Counter::SettleUs);
+                PhaseTime time(board_, Counter::SettleUs, i == 0);
                 prefault(slot, v, range_of(i), it);
             }
             if (i == 0) board_.count(Counter::Iterations);
@@ -420,9 +416,9 @@ private:
 }  // namespace
 
 void run_prefault_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board) {
-    std::optional<PhaseTime> setup(std::in_place, board, Counter::SetupUs);
+    PhaseTime setup(board, Counter::SetupUs);
     PrefaultRace race(s, cfg, board);
-    setup.reset();
+    setup.stop();
     race.run();
 }
 

@@ -156,18 +156,24 @@ private:
     unsigned slot_;
 };
 
-// Adds the time from construction to destruction to a *Us counter.
+// Adds the time from construction to destruction (or to stop()) to a *Us counter; `on` false
+// times nothing (a phase only one of several threads accounts for).
 class PhaseTime {
 public:
-    PhaseTime(ProgressBoard& b, Counter c) : b_(b), c_(c), t0_(monotonic_ns()) {}
-    ~PhaseTime() { b_.count(c_, (monotonic_ns() - t0_) / 1000); }
+    PhaseTime(ProgressBoard& b, Counter c, bool on = true)
+        : b_(b), c_(c), t0_(on ? monotonic_ns() : 0) {}
+    ~PhaseTime() { stop(); }
+    void stop() {
+        if (t0_) b_.count(c_, (monotonic_ns() - t0_) / 1000);
+        t0_ = 0;
+    }
     PhaseTime(const PhaseTime&) = delete;
     PhaseTime& operator=(const PhaseTime&) = delete;
 
 private:
     ProgressBoard& b_;
     Counter c_;
-    uint64_t t0_;
+    uint64_t t0_;  // 0: not timing
 };
 
 }  // namespace kvmrace
