@@ -45,9 +45,8 @@ public:
 
     uint32_t slot() const { return spec_.slot; }
     uint64_t gpa() const { return gpa_; }
-    uint64_t home_gpa() const {
-        return spec_.gpa;
-    }  // where it was created (a move may change gpa())
+    // Where it was created (a move changes gpa(), not this).
+    uint64_t home_gpa() const { return spec_.gpa; }
     uint64_t size() const { return spec_.size; }
     uint32_t flags() const { return flags_; }
     Backing backing() const { return spec_.backing; }

@@ -31,11 +31,11 @@ constexpr uint64_t kSlotBytes = 2 * k2M;  // two huge pages where the backing ma
 // made a round 190 ms), and 64 pages keep each call long enough to aim into. The races are per
 // call and per memslot update, not per page.
 constexpr uint64_t kGmemSlotBytes = 256ull << 10;
+constexpr uint64_t kBase = abi::kDataBase;
 
 bool maps_4k_only(RaceBacking b) {
     return b == RaceBacking::GuestMemfdShared || b == RaceBacking::GuestMemfdPrivate;
 }
-constexpr uint64_t kBase = abi::kDataBase;
 
 struct Range {
     uint64_t gpa, size;
@@ -58,14 +58,15 @@ public:
           slot_bytes_(maps_4k_only(s.backing) ? kGmemSlotBytes : kSlotBytes) {
         const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate
                                                                       : slot_backing(s.backing);
+        // Their geometry is in 2 MiB steps: a second slot, a move by 2 MiB.
+        const bool needs_4m =
+            s.mutation == Mutation::DeleteSecond || s.mutation == Mutation::MoveCovering;
+        if (needs_4m && slot_bytes_ != kSlotBytes)
+            throw std::logic_error(std::string(s.name) + ": needs the 4 MiB layout");
         if (s.mutation == Mutation::DeleteSecond) {
-            if (slot_bytes_ != kSlotBytes)
-                throw std::logic_error("DeleteSecond needs the two 2 MiB slots");
             slots_.push_back(&g_.add_slot({1, kBase, k2M, 0, b}));
             slots_.push_back(&g_.add_slot({2, kBase + k2M, k2M, 0, b}));
         } else {
-            if (s.mutation == Mutation::MoveCovering && slot_bytes_ != kSlotBytes)
-                throw std::logic_error("MoveCovering needs the 4 MiB slot");
             slots_.push_back(&g_.add_slot({1, kBase, slot_bytes_, 0, b}));
         }
         mutated_ = slots_.back();
@@ -199,17 +200,14 @@ private:
                     PhaseTime time(board_, Counter::RaceUs, i == 0);
                     if (cfg_.jitter_us) sched.jitter(cfg_.jitter_us);  // the old blind engine
                     prefault(slot, v, range_of(i), it, i == 0 ? &anchor_ : nullptr);
-                    // Keep the range under prefault while this round's mutation goes on: a pass
-                    // that ended before the mutation began would race nothing. Later passes find
-                    // the range mapped and are quick, so they tile the mutation's whole window,
-                    // where the narrow bug windows are (the stale root sits between the update's
-                    // first SRCU sync and its zap). Actor 0 tiles it all; the others stop at the
-                    // round's first hit and leave the CPUs to the mutation (4 vCPUs on 2 CPUs).
-                    // (Part of the aim: --jitter-us keeps the old blind engine for A/B runs.)
-                    // The passes are short tiles, not the whole range again: re-walking a
-                    // mapped 4 KiB-page range costs as much as faulting it in (nested, ~50 us a
-                    // page: 53 ms for guest_memfd's 1024 pages), which starved the mutation.
-                    // The tile number carries over, so every tile gets its turn across rounds.
+                    // Keep prefaulting while this round's mutation goes on: a call that ended
+                    // before the mutation began would race nothing. Short 64 KiB tiles, round
+                    // robin across rounds, cover the mutation's whole window, where the narrow
+                    // bug windows are (the stale root sits between the update's first SRCU sync
+                    // and its zap); re-walking the whole range instead costs as much as faulting
+                    // it in (nested ~50 us a 4 KiB page) and starved the mutation. Actor 0 tiles
+                    // it all; the others stop at the round's first hit and leave the CPUs to the
+                    // mutation (4 vCPUs on 2 CPUs). --jitter-us keeps the old blind engine.
                     while (!cfg_.jitter_us && !stop() && mutated_round_.load() <= it &&
                            (i == 0 || hit_round_.load() != it + 1))
                         prefault(slot, v, tile(range_of(i), next_tile++), it);

@@ -1,16 +1,16 @@
 #include "race/vcpu_fault.h"
 
-#include <sys/utsname.h>
-
 #include <cpuid.h>
 
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "abi.h"
 #include "guest/guest_vm.h"
 #include "kernel/hypervisor.h"
+#include "kernel/version.h"
 #include "kvm/exit_reason.h"
 
 namespace kvmrace {
@@ -18,9 +18,7 @@ namespace kvmrace {
 namespace {
 
 std::string hex_bytes(const std::vector<uint8_t>& b) {
-    std::string s;
-    for (uint8_t x : b) s += fmt::format("{}{:02x}", s.empty() ? "" : " ", x);
-    return s;
+    return fmt::format("{:02x}", fmt::join(b, " "));
 }
 
 std::string exit_code_name(uint64_t code, bool amd) {
@@ -46,10 +44,9 @@ std::string internal_error(const VcpuFaultFacts& f) {
     auto d = [&](size_t i) { return i < f.data.size() ? f.data[i] : 0; };
     switch (f.suberror) {
         case 1: {  // x86.c prepare_emulation_failure_exit(): flags, [insn bytes], then info
-            std::string words;
-            const size_t first = f.insn_from_kvm.empty() ? 1 : 3;
-            for (size_t i = first; i < f.data.size(); ++i)
-                words += fmt::format("{}{:#x}", words.empty() ? "" : " ", f.data[i]);
+            const size_t first = std::min(f.data.size(), f.insn_from_kvm.empty() ? 1ul : 3ul);
+            const std::string words =
+                fmt::format("{:#x}", fmt::join(f.data.begin() + first, f.data.end(), " "));
             return "suberror 1 (EMULATION: KVM's emulator failed)" +
                    (f.insn_from_kvm.empty() ? std::string()
                                             : ", instruction " + hex_bytes(f.insn_from_kvm)) +
@@ -73,9 +70,7 @@ std::string internal_error(const VcpuFaultFacts& f) {
             return fmt::format("suberror 4 (UNEXPECTED_EXIT_REASON): {} last_vmentry_cpu={}",
                                exit_code_name(d(0), f.amd), d(1));
     }
-    std::string words;
-    for (uint64_t w : f.data) words += fmt::format("{}{:#x}", words.empty() ? "" : " ", w);
-    return fmt::format("suberror {} data=[{}]", f.suberror, words);
+    return fmt::format("suberror {} data=[{:#x}]", f.suberror, fmt::join(f.data, " "));
 }
 
 // Which instruction: the bytes at rip, or why there are none.
@@ -168,8 +163,7 @@ VcpuFaultFacts gather_vcpu_fault(GuestVm& g, unsigned i, std::string mutation) {
     unsigned a, b, c, d;
     f.amd = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 2));  // SVM (AMD, Hygon)
     f.mutation = std::move(mutation);
-    utsname u{};
-    if (::uname(&u) == 0) f.kernel = u.release;
+    f.kernel = KernelVersion::running().str();
     f.hypervisor = hypervisor_signature();
     return f;
 }
