@@ -284,7 +284,8 @@ int hangs_mode(unsigned n, double timeout_s) {
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     const bool prefault = kvm >= 0 && ioctl(kvm, KVM_CHECK_EXTENSION, uapi::kCapPreFaultMemory) > 0;
     if (kvm >= 0) close(kvm);
-    const bool real = prefault && !errata_for(s, k).empty();
+    const bool real =
+        prefault && !errata_for(race_facts(s), k, ErrataPresence::by_version(k)).empty();
     std::printf("hangs: %u forced, hang timeout %.2f s, %s\n", n, timeout_s,
                 real ? "real: PrefaultVsDelete_Anon on a kernel with a known prefault livelock"
                      : "injected: a child thread blocked in read() marked in KVM_PRE_FAULT_MEMORY "

@@ -16,12 +16,15 @@
 #include "cli/run_context.h"
 #include "cli/test_filter.h"
 #include "kernel/errata.h"
+#include "kernel/errata_decision.h"
 #include "kvm/capability.h"
 #include "kvm/device_probe.h"
 #include "kvm/kvm_error.h"
 #include "kvm/system.h"
+#include "race/errata_probe.h"
 #include "race/scenario.h"
 #include "report/caps_table.h"
+#include "report/exit_status.h"
 #include "report/json_report.h"
 #include "report/junit_report.h"
 #include "report/ktap_report.h"
@@ -126,6 +129,38 @@ int run_death_test_child(const char* argv0, const Options& o) {
     return RUN_ALL_TESTS();
 }
 
+// The probes the selected tests need: the prefault ones for a prefault race scenario, the irqfd
+// one for the irqfd uniqueness tests.
+ProbeScope probe_scope(const std::vector<std::string>& tests) {
+    constexpr std::string_view kRace = "KvmRace.Verdict/";
+    ProbeScope scope;
+    for (const std::string& t : tests) {
+        if (t.starts_with("KvmIrqfd.SameEventfdOnSecond")) scope.irqfd = true;
+        if (!t.starts_with(kRace)) continue;
+        for (const Scenario& s : scenario_catalog())
+            if (t.substr(kRace.size()) == s.name && race_facts(s).prefaults) scope.prefault = true;
+    }
+    return scope;
+}
+
+// Decides the run's errata (--errata-from): runs the probes `scope` asks for, unless the version
+// alone decides or the device is unusable. Returns the wedged line when a probe could not be
+// freed (then nothing may run on this kernel).
+std::string decide_run_errata(RunContext& ctx, const ProbeScope& scope) {
+    const Options& o = ctx.options;
+    ProbeRun probes;
+    if (o.errata_from != ErrataSource::Version && ctx.device_status.ok() &&
+        (scope.prefault || scope.irqfd)) {
+        ProbeSettings settings;
+        settings.device = o.device;
+        probes = run_errata_probes(scope, settings);
+    }
+    ctx.errata_decisions =
+        decide_errata(KernelVersion::running(), o.errata_from, probes.results, o.assume_fixed);
+    ctx.errata = presence_of(ctx.errata_decisions);
+    return probes.wedged;
+}
+
 int count_kvm_tests(const std::vector<std::string>& tests) {
     return static_cast<int>(std::count_if(tests.begin(), tests.end(),
                                           [](const auto& t) { return t.starts_with("Kvm"); }));
@@ -161,7 +196,14 @@ int main(int argc, char** argv) {
     set_run_context(ctx);
 
     if (o.errata) {
-        std::fputs(errata_table(KernelVersion::running(), o.assume_fixed).c_str(), stdout);
+        const std::string wedged = decide_run_errata(ctx, {true, true});
+        std::fputs(
+            errata_table(KernelVersion::running(), o.errata_from, ctx.errata_decisions).c_str(),
+            stdout);
+        if (!wedged.empty()) {
+            std::fprintf(stderr, "kvmrace: %s\n", wedged.c_str());
+            return kExitWedged;
+        }
         return kExitPass;
     }
     if (o.caps) {
@@ -221,6 +263,21 @@ int main(int argc, char** argv) {
     const std::string splats_note =
         splats_off.empty() ? "" : "kernel splat detection off: " + splats_off;
 
+    // Which known bugs this kernel has, before the first test: by probe (each a supervised child,
+    // at most a few seconds, none unless a test needs it), else by version.
+    if (const std::string wedged = decide_run_errata(ctx, probe_scope(tests)); !wedged.empty()) {
+        std::printf("%sBAIL  kvmrace: %s\n", o.ktap ? "# " : "", wedged.c_str());
+        return kExitWedged;
+    }
+    set_run_context(ctx);
+    std::vector<std::string> errata_lines;
+    for (const ErratumDecision& d : ctx.errata_decisions)
+        if (d.probe.outcome != ProbeOutcome::NotRun)
+            errata_lines.push_back(fmt::format("ERRATUM  {}: {} ({}); probe: {}, {} ({:.2f} s)",
+                                               d.erratum->id, d.present ? "AFFECTED" : "clear",
+                                               d.why, probe_outcome_name(d.probe.outcome),
+                                               d.probe.evidence, d.probe.seconds));
+
     // Under --ktap every byte on stdout is KTAP: notes are "# " diagnostics, and with no usable
     // device each KVM test still gets its own "ok N name # SKIP reason" line.
     const std::string folded_skip = device_ok ? "" : ctx.device_skip_reason();
@@ -228,6 +285,7 @@ int main(int argc, char** argv) {
         std::printf("kvmrace %s: %d tests, seed %llu%s\n", KVMRACE_VERSION, selected,
                     static_cast<unsigned long long>(ctx.seed), o.quick ? ", quick mode" : "");
         if (!splats_note.empty()) std::printf("NOTE  %s\n", splats_note.c_str());
+        for (const auto& line : errata_lines) std::printf("%s\n", line.c_str());
         if (kvm_tests > 0 && !device_ok)
             std::printf("SKIP  all %d KVM tests: %s\n", kvm_tests, folded_skip.c_str());
     }
@@ -240,6 +298,7 @@ int main(int argc, char** argv) {
         listeners.Append(new TallyOnly(tally));
         listeners.Append(new KtapReport(selected));  // prints the version line and plan
         if (!splats_note.empty()) std::printf("# %s\n", splats_note.c_str());
+        for (const auto& line : errata_lines) std::printf("# %s\n", line.c_str());
     } else {
         listeners.Append(new ResultPrinter(tally, folded_skip));
     }
@@ -247,6 +306,7 @@ int main(int argc, char** argv) {
     TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
     listeners.Append(&deadline);
     JsonReport json(ctx.seed, splats_off);
+    json.set_errata(std::string(errata_source_name(o.errata_from)), ctx.errata_decisions);
     if (json_file) listeners.Append(&json);
     int gtest_status = RUN_ALL_TESTS();  // the tally, not this, decides the exit code
     spdlog::debug("gtest returned {}", gtest_status);

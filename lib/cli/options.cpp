@@ -137,6 +137,10 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --errata            print the known kernel bugs against the running kernel and exit
   --assume-fixed=ID,..  this kernel carries the fix for these errata (a backport or a candidate
                       patch its version cannot show): their scenarios run and must pass
+  --errata-from=probe|version|both
+                      who decides which known bugs this kernel has: a short behaviour probe
+                      of each bug (default; the version where the probe cannot tell), the
+                      version alone, or either (present when one of them says so)
   --caps              print the capability table and exit
   --list              list the selected tests (race scenarios with what they need) and exit
   -v, -vv             more log output (info, debug); -q: errors only
@@ -145,7 +149,7 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
 
 Exit status: 0 all ran and passed, 1 a test failed or a report could not be written, 2 bad
 usage or an output file that cannot be opened, 4 everything skipped (no KVM access too),
-5 the device is not KVM.
+5 the device is not KVM, 6 an errata probe's livelock could not be freed (the kernel is wedged).
 )";
 }
 
@@ -214,6 +218,14 @@ ParseResult parse_options(std::span<const std::string_view> args) {
                         id));
                 o.assume_fixed.emplace_back(id);
             }
+        } else if (key == "--errata-from") {
+            auto v = take_value();
+            auto src = v ? parse_errata_source(*v) : std::nullopt;
+            if (!src)
+                return fail(
+                    fmt::format("kvmrace: --errata-from wants probe, version or both, got '{}'",
+                                v ? std::string(*v) : ""));
+            o.errata_from = *src;
         } else if (key == "--iterations") {
             if (!take_u64(o.iterations)) return r;
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/errata_decision.h"
+
 namespace kvmrace {
 
 enum class Selection { Kvm, Unit, All };
@@ -20,7 +22,9 @@ struct Options {
     bool errata = false;         // --errata: print the errata table and exit
     bool force = false;          // run scenarios a known bug of this kernel would livelock
     bool expect_errata = false;  // a known bug's HANG/FAIL is expected (XFAIL): for vm-run checks
-    std::vector<std::string> assume_fixed;  // errata this kernel carries a fix for (backport, patch)
+    std::vector<std::string>
+        assume_fixed;  // errata this kernel carries a fix for (backport, patch)
+    ErrataSource errata_from = ErrataSource::Probe;  // --errata-from: who decides the errata
     bool quick = false;
     Selection selection = Selection::Kvm;
     int verbosity = 0;  // -q: -1, -v: +1 per v

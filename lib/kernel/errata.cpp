@@ -17,26 +17,20 @@ namespace {
 
 constexpr KernelVersion kPrefaultSince{6, 11, 0};  // KVM_PRE_FAULT_MEMORY first release
 
-// KVM_PRE_FAULT_MEMORY is the racing call, on any VM type (confidential VMs after launch).
-bool prefaults(const Scenario& s) {
-    return s.actor == Actor::Prefault || s.actor == Actor::CocoPrefault;
+bool prefault_meets_deleted_or_moved_slot(const RaceFacts& f, const KernelVersion&) {
+    return f.prefaults && f.deletes_or_moves;
 }
 
-bool prefault_meets_deleted_or_moved_slot(const Scenario& s, const KernelVersion&) {
-    return prefaults(s) && invalidates_slot(s.mutation);
+bool zaps_all_roots(const RaceFacts& f, const KernelVersion& k) {
+    return memslot_update_zaps_all_roots(f.vm_type, !f.slot_zap_all_off, k);
 }
 
-bool zaps_all_roots(const Scenario& s, const KernelVersion& k) {
-    return memslot_update_zaps_all_roots(s.vm_type, !s.slot_zap_all_off, k);
+bool prefault_after_zap_all(const RaceFacts& f, const KernelVersion& k) {
+    return f.prefaults && (f.deletes_or_moves || f.recreates) && zaps_all_roots(f, k);
 }
 
-bool prefault_after_zap_all(const Scenario& s, const KernelVersion& k) {
-    return prefaults(s) && (invalidates_slot(s.mutation) || s.mutation == Mutation::Recreate) &&
-           zaps_all_roots(s, k);
-}
-
-bool prefault_during_zap_all(const Scenario& s, const KernelVersion& k) {
-    return prefaults(s) && invalidates_slot(s.mutation) && zaps_all_roots(s, k);
+bool prefault_during_zap_all(const RaceFacts& f, const KernelVersion& k) {
+    return f.prefaults && f.deletes_or_moves && zaps_all_roots(f, k);
 }
 
 constexpr std::array kErrata{
@@ -113,15 +107,25 @@ bool affects(const Erratum& e, const KernelVersion& k) {
     return !(k < e.introduced_in) && (e.fixed_in == KernelVersion{} || k < e.fixed_in);
 }
 
-std::vector<const Erratum*> errata_for(const Scenario& s, const KernelVersion& k,
-                                       std::span<const std::string> assumed_fixed) {
+ErrataPresence ErrataPresence::by_version(const KernelVersion& k,
+                                          std::span<const std::string> assumed_fixed) {
+    std::vector<std::string> present;
+    for (const Erratum& e : kErrata)
+        if (affects(e, k) &&
+            std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) == assumed_fixed.end())
+            present.emplace_back(e.id);
+    return ErrataPresence(std::move(present));
+}
+
+bool ErrataPresence::has(std::string_view id) const {
+    return std::find(present_.begin(), present_.end(), id) != present_.end();
+}
+
+std::vector<const Erratum*> errata_for(const RaceFacts& f, const KernelVersion& k,
+                                       const ErrataPresence& present) {
     std::vector<const Erratum*> out;
-    for (const Erratum& e : kErrata) {
-        if (!e.hits || !affects(e, k) || !e.hits(s, k)) continue;
-        if (std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) != assumed_fixed.end())
-            continue;
-        out.push_back(&e);
-    }
+    for (const Erratum& e : kErrata)
+        if (e.hits && present.has(e.id) && e.hits(f, k)) out.push_back(&e);
     return out;
 }
 
@@ -133,33 +137,6 @@ std::string skip_reason(const Erratum& e) {
             e.id, e.last_seen, e.report.empty() ? "" : fmt::format(", {}", e.report), e.id);
     return fmt::format("known bug {}, fixed by \"{}\"{} in {}; --force to run", e.id, e.fix_title,
                        e.commit.empty() ? "" : fmt::format(" ({})", e.commit), e.fixed_in.str());
-}
-
-std::string errata_table(const KernelVersion& k, std::span<const std::string> assumed_fixed) {
-    std::string out = fmt::format("kernel {}\n{:<24} {:<8} {:<12} {}\n", k.str(), "erratum",
-                                  "fixed in", "this kernel", "fix");
-    for (const Erratum& e : kErrata) {
-        const bool assumed =
-            std::find(assumed_fixed.begin(), assumed_fixed.end(), e.id) != assumed_fixed.end();
-        std::string here = k < e.introduced_in ? "not present"
-                           : !affects(e, k)       ? "fixed"
-                           : assumed              ? "assumed-fix"
-                                                  : "AFFECTED";
-        std::string fixed = e.fixed_in == KernelVersion{} ? "unfixed" : e.fixed_in.str();
-        std::string fix = e.commit.empty() ? std::string(e.fix_title)
-                                           : fmt::format("{} {}", e.commit, e.fix_title);
-        out += fmt::format("{:<24} {:<8} {:<12} {}\n", e.id, fixed, here, fix);
-        const std::string pad(47, ' ');
-        out +=
-            fmt::format("{}since: {}{}\n", pad,
-                        e.introduced_in == KernelVersion{} ? "always" : e.introduced_in.str(),
-                        e.last_seen.empty() ? "" : fmt::format(", last seen on {}", e.last_seen));
-        out += fmt::format("{}when: {}\n", pad, e.condition);
-        if (!e.tests.empty()) out += fmt::format("{}tests: {}\n", pad, e.tests);
-        out += fmt::format("{}effect: {}\n", pad, e.effect);
-        if (!e.report.empty()) out += fmt::format("{}report: {}\n", pad, e.report);
-    }
-    return out;
 }
 
 }  // namespace kvmrace

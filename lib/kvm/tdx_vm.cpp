@@ -50,17 +50,18 @@ TdxResult TdxCommands::try_issue(uint32_t id, int vcpu, uint32_t flags, uint64_t
     c.flags = flags;
     c.data = data;
     Errno e = sink_->encrypt_op(tdx_command_name(id), vcpu, &c);
-    return TdxResult{e, c.hw_error};
+    return TdxResult{e, c.hw_error, vcpu < 0};
 }
 
 void TdxCommands::issue(uint32_t id, int vcpu, uint32_t flags, uint64_t data,
                         const std::string& args) {
     TdxResult r = try_issue(id, vcpu, flags, data);
     if (r.ok()) return;
-    throw KvmError(
-        fmt::format("KVM_MEMORY_ENCRYPT_OP({})", tdx_command_name(id)), r.err.value,
-        fmt::format("hw_error={:#x}{}{}{}", r.hw_error,
-                    vcpu < 0 ? "" : fmt::format(" vcpu={}", vcpu), args.empty() ? "" : " ", args));
+    throw KvmError(fmt::format("KVM_MEMORY_ENCRYPT_OP({})", tdx_command_name(id)), r.err.value,
+                   fmt::format("{}{}{}",
+                               r.hw_error_read ? fmt::format("hw_error={:#x}", r.hw_error)
+                                               : fmt::format("vcpu={}", vcpu),
+                               args.empty() ? "" : " ", args));
 }
 
 TdxCaps TdxCommands::capabilities() {
@@ -108,9 +109,9 @@ void TdxCommands::init_mem_region(unsigned vcpu, uint64_t source, uint64_t gpa, 
         if (!res.ok())
             throw KvmError(
                 "KVM_MEMORY_ENCRYPT_OP(KVM_TDX_INIT_MEM_REGION)", res.err.value,
-                fmt::format("hw_error={:#x} vcpu={} source={:#x} gpa={:#x} "
-                            "nr_pages={} measure={}",
-                            res.hw_error, vcpu, r.source_addr, r.gpa, r.nr_pages, measure));
+                fmt::format("vcpu={} source={:#x} gpa={:#x} nr_pages={} measure={} (a vCPU-scope "
+                            "command: KVM reports no hw_error)",
+                            vcpu, r.source_addr, r.gpa, r.nr_pages, measure));
     }
 }
 

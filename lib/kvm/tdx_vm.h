@@ -25,7 +25,10 @@ std::string_view tdx_command_name(uint32_t id);  // "KVM_TDX_INIT_MEM_REGION"
 
 struct TdxResult {
     Errno err;
-    uint64_t hw_error = 0;  // kvm_tdx_cmd.hw_error
+    // kvm_tdx_cmd.hw_error: KVM copies the command back only for VM-scope commands, so for a
+    // vCPU-scope one (INIT_VCPU, INIT_MEM_REGION, GET_CPUID) it is never read.
+    uint64_t hw_error = 0;
+    bool hw_error_read = false;
     bool ok() const { return err.ok(); }
 };
 

@@ -98,7 +98,7 @@ public:
         if (tdx_) {
             uapi::TdxInitMemRegion r{src, gpa, bytes / kPage};
             TdxResult res = tdx_->try_init_mem_region(0, r, false);
-            c = {gpa, src, bytes, r.gpa, r.source_addr, r.nr_pages * kPage, res.err, res.hw_error};
+            c = {gpa, src, bytes, r.gpa, r.source_addr, r.nr_pages * kPage, res.err, 0};
         } else {
             uapi::SnpLaunchUpdate u{};
             u.gfn_start = gpa / kPage;
@@ -267,7 +267,9 @@ private:
         }
         *w = PopulateWindow{changes.overlapped(), punches.overlapped(),
                             board_.thread(slot).signalled.load() != 0};
-        if (c.err == EINTR && w->signalled) {
+        // A signalled populate fails as EINTR on TDX but as EIO on SNP (snp_launch_update() maps
+        // every populate failure to EIO): either way it was stopped, not broken.
+        if (w->signalled && !c.err.ok()) {
             stopped_by_signal_ = true;
             stop_ = true;
         }

@@ -37,11 +37,16 @@ std::vector<Place> places(const SlotSnapshot& s) {
         case SlotState::Deleting: return {{s.gpa, "being deleted: INVALID, then gone"}};
         case SlotState::Adding: return {{s.gpa, "being re-created"}};
         case SlotState::Moving: {
+            // Which of the two moves: away from home, or the return move back home.
             const std::string to =
-                range_text(s.gpa, s.size) + (s.gpa == s.home_gpa ? ", back home" : "");
-            return {{s.from_gpa, "its old place, being moved to " + to + ": INVALID, then gone"},
-                    {s.gpa, "its new place, being moved there from " +
-                                range_text(s.from_gpa, s.size)}};
+                s.gpa == s.home_gpa
+                    ? "back home to " + range_text(s.gpa, s.size) + " (the return move)"
+                : s.from_gpa == s.home_gpa
+                    ? "away from its home to " + range_text(s.gpa, s.size) + " (the move away)"
+                    : "to " + range_text(s.gpa, s.size);
+            return {
+                {s.from_gpa, "its old place, being moved " + to + ": INVALID, then gone"},
+                {s.gpa, "its new place, being moved there from " + range_text(s.from_gpa, s.size)}};
         }
     }
     return {};
@@ -85,7 +90,7 @@ std::string locate_range(uint64_t gpa, uint64_t size, std::span<const SlotSnapsh
 }
 
 std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const KernelVersion& k,
-                               std::span<const std::string> assumed_fixed) {
+                               const ErrataPresence& present) {
     std::string out;
     const auto type = static_cast<uapi::VmType>(b.vm().vm_type.load());
     const auto quirk = static_cast<ProgressBoard::Quirk>(b.vm().slot_zap_all.load());
@@ -112,7 +117,7 @@ std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const 
         out += fmt::format("{} in-flight KVM_PRE_FAULT_MEMORY {}\n", t.role,
                            locate_range(t.arg_gpa.load(), t.arg_size.load(), slots));
     }
-    const auto matching = errata_for(s, k, assumed_fixed);
+    const auto matching = errata_for(race_facts(s), k, present);
     if (matching.empty())
         out +=
             fmt::format("no known bug's conditions match ({} on {})\n", vm_description(s), k.str());

@@ -32,6 +32,6 @@ std::string locate_range(uint64_t gpa, uint64_t size, std::span<const SlotSnapsh
 
 // The lines a HANG report adds for a race scenario.
 std::string describe_race_hang(const Scenario& s, const ProgressBoard& b, const KernelVersion& k,
-                               std::span<const std::string> assumed_fixed);
+                               const ErrataPresence& present);
 
 }  // namespace kvmrace

@@ -8,12 +8,13 @@ namespace {
 constexpr uint64_t kPage = 4096;
 
 std::string describe(PopulateKind k, const PopulateCall& c) {
+    // KVM copies kvm_tdx_cmd back only for VM-scope commands: TDX has no status to show here.
     return fmt::format(
-        "{} gpa {:#x}->{:#x} src {:#x}->{:#x} bytes {:#x}->{:#x}: {} (firmware/module status "
-        "{:#x})",
+        "{} gpa {:#x}->{:#x} src {:#x}->{:#x} bytes {:#x}->{:#x}: {}{}",
         k == PopulateKind::Snp ? "KVM_SEV_SNP_LAUNCH_UPDATE" : "KVM_TDX_INIT_MEM_REGION",
         c.gpa_before, c.gpa_after, c.src_before, c.src_after, c.bytes_before, c.bytes_after,
-        c.err.ok() ? "ok" : c.err.describe(), c.fw_error);
+        c.err.ok() ? "ok" : c.err.describe(),
+        k == PopulateKind::Snp ? fmt::format(" (firmware status {:#x})", c.fw_error) : "");
 }
 }  // namespace
 

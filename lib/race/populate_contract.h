@@ -20,7 +20,7 @@ struct PopulateCall {
     uint64_t gpa_before, src_before, bytes_before;
     uint64_t gpa_after, src_after, bytes_after;
     Errno err;
-    uint64_t fw_error = 0;  // SNP kvm_sev_cmd.error / TDX hw_error
+    uint64_t fw_error = 0;  // SNP kvm_sev_cmd.error (TDX: none, INIT_MEM_REGION is vCPU-scope)
 };
 
 struct PopulateWindow {
@@ -34,10 +34,12 @@ struct PopulateWindow {
 //  - SNP: success consumed at least one page, failure consumed nothing (KVM copies the
 //    arguments back only on success); TDX: success consumed everything (its loop runs to the
 //    end unless it fails), failure may have consumed some pages;
-//  - errno in the documented set: EINVAL / EFAULT only while the slot was being deleted (no
-//    guest_memfd slot at the GFN), EIO (SNP: any populate failure; TDX: module error) only while
-//    something overlapped, EEXIST never (we reset the range between iterations), EINTR only
-//    when signalled. With nothing in flight the call must succeed.
+//  - errno in the documented set, as 6.18.2 serializes both commands against memslot updates
+//    and PUNCH_HOLE: EINVAL only while a delete/re-add of the slot overlapped the call (no
+//    guest_memfd slot at the GFN); a signal ends the call with EINTR on TDX and with EIO on SNP
+//    (snp_launch_update() turns any populate failure into EIO), both only when we signalled.
+//    Anything else (EFAULT, EIO without a signal, EEXIST: we reset the range between
+//    iterations, ENOMEM) is a broken contract. With nothing in flight the call must succeed.
 std::string check_populate_call(PopulateKind k, const PopulateCall& c, const PopulateWindow& w);
 
 }  // namespace kvmrace

@@ -182,4 +182,15 @@ bool invalidates_slot(Mutation m) {
     return m == Delete || m == MoveAway || m == MoveCovering || m == DeleteSecond;
 }
 
+RaceFacts race_facts(const Scenario& s) {
+    RaceFacts f;
+    // KVM_PRE_FAULT_MEMORY is the racing call, on any VM type (confidential VMs after launch).
+    f.prefaults = s.actor == Actor::Prefault || s.actor == Actor::CocoPrefault;
+    f.deletes_or_moves = invalidates_slot(s.mutation);
+    f.recreates = s.mutation == Mutation::Recreate;
+    f.vm_type = s.vm_type;
+    f.slot_zap_all_off = s.slot_zap_all_off;
+    return f;
+}
+
 }  // namespace kvmrace

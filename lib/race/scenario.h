@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "kernel/errata.h"
 #include "kvm/memslot.h"
 #include "kvm/uapi.h"
 
@@ -57,6 +58,8 @@ Backing slot_backing(RaceBacking b);
 // Mutations that delete or move the slot: the only ones for which KVM_PRE_FAULT_MEMORY may
 // answer EAGAIN (v6.18+), and which a v6.18+ kernel must answer with EAGAIN at least once.
 bool invalidates_slot(Mutation m);
+// What the errata read of a scenario (kernel/errata.h sits below this layer).
+RaceFacts race_facts(const Scenario& s);
 // "default VM" / "default VM, SLOT_ZAP_ALL off" / "SW_PROTECTED VM": what --list and reports say.
 std::string vm_description(const Scenario& s);
 

@@ -10,5 +10,7 @@ inline constexpr int kExitUsage = 2;  // bad command line, or an output file tha
 inline constexpr int kExitSkip = 4;  // nothing passed: everything skipped (e.g. no /dev/kvm access)
 inline constexpr int kExitNotKvm =
     5;  // the device opens but is not KVM (KVM_GET_API_VERSION fails)
+// An errata probe's livelock was not freed by a signal: the kernel is wedged, no test ran on it.
+inline constexpr int kExitWedged = 6;
 
 }  // namespace kvmrace

@@ -58,6 +58,20 @@ void JsonReport::OnTestEnd(const testing::TestInfo& info) {
         outcome, r.elapsed_time(), props, messages);
 }
 
+void JsonReport::set_errata(std::string source, std::span<const ErratumDecision> decisions) {
+    std::string list;
+    for (const ErratumDecision& d : decisions)
+        list += fmt::format(
+            "{}\n      {{\"id\": \"{}\", \"by_version\": \"{}\", \"probe\": \"{}\", "
+            "\"probe_tries\": {}, \"probe_hits\": {}, \"probe_seconds\": {:.3f}, "
+            "\"probe_evidence\": \"{}\", \"present\": {}, \"why\": \"{}\"}}",
+            list.empty() ? "" : ",", json_escape(d.erratum->id), version_verdict_name(d.by_version),
+            probe_outcome_name(d.probe.outcome), d.probe.tries, d.probe.hits, d.probe.seconds,
+            json_escape(d.probe.evidence), d.present ? "true" : "false", json_escape(d.why));
+    errata_ =
+        fmt::format("{{\"from\": \"{}\", \"errata\": [{}\n    ]}}", json_escape(source), list);
+}
+
 std::string JsonReport::text() const {
     utsname u{};
     ::uname(&u);
@@ -67,10 +81,11 @@ std::string JsonReport::text() const {
     return fmt::format(
         "{{\n  \"tool\": \"kvmrace\",\n  \"kernel\": \"{}\",\n  \"kernel_version\": \"{}\",\n  "
         "\"machine\": \"{}\",\n"
-        "  \"cpu\": \"{}\",\n  \"seed\": {},\n  \"splat_detection\": {},\n  \"tests\": "
+        "  \"cpu\": \"{}\",\n  \"seed\": {},\n  \"splat_detection\": {},\n  \"errata\": {},\n  "
+        "\"tests\": "
         "[{}\n  ]\n}}\n",
         json_escape(u.release), json_escape(u.version), json_escape(u.machine),
-        json_escape(cpu_model()), seed_, splats, tests_);
+        json_escape(cpu_model()), seed_, splats, errata_, tests_);
 }
 
 }  // namespace kvmrace

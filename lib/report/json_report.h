@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <string_view>
+
+#include "kernel/errata_decision.h"
 
 namespace kvmrace {
 
@@ -18,6 +21,9 @@ public:
     JsonReport(uint64_t seed, std::string splats_off)
         : seed_(seed), splats_off_(std::move(splats_off)) {}
     void OnTestEnd(const testing::TestInfo& info) override;
+    // The run's errata decisions (--errata-from): per erratum the version verdict, the probe
+    // verdict with its tries and evidence, and what the run acted on.
+    void set_errata(std::string source, std::span<const ErratumDecision> decisions);
     // The document for what has been recorded so far.
     std::string text() const;
 
@@ -25,6 +31,7 @@ private:
     uint64_t seed_;
     std::string splats_off_;
     std::string tests_;  // comma-separated JSON objects
+    std::string errata_ = "null";
 };
 
 }  // namespace kvmrace

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "cli/run_context.h"
 #include "guest/guest_vm.h"
 #include "kernel/version.h"
 #include "kvm/stats.h"
@@ -38,11 +39,17 @@ protected:
         a.flags = flags;
         return a;
     }
+    // The run decided whether this kernel has the uniqueness (the irqfd-unique erratum: by its
+    // probe, else by version; backports carry it under older versions).
     void require_unique_irqfd() {
-        KernelVersion v = KernelVersion::running();
-        if (v < kIrqfdUniqueSince)
-            GTEST_SKIP() << "irqfd uniqueness across GSIs and VMs is Linux "
-                         << kIrqfdUniqueSince.str() << "+, running " << v.str();
+        const RunContext& ctx = run_context();
+        if (!ctx.errata.has("irqfd-unique")) return;
+        std::string how;
+        for (const ErratumDecision& d : ctx.errata_decisions)
+            if (d.erratum->id == "irqfd-unique") how = d.why;
+        GTEST_SKIP() << "known bug irqfd-unique: irqfd uniqueness across GSIs and VMs (Linux "
+                     << kIrqfdUniqueSince.str() << "+) is missing on "
+                     << KernelVersion::running().str() << " (" << how << ")";
     }
     UniqueFd efd_;
 };

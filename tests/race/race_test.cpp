@@ -33,6 +33,13 @@ RaceConfig config_for(const Scenario& s) {
     return cfg;
 }
 
+// " (decided by probe: ...)": how the run came to treat the kernel as having the bug.
+std::string decided_how(const Erratum& e) {
+    for (const ErratumDecision& d : run_context().errata_decisions)
+        if (d.erratum == &e) return " (" + d.why + ")";
+    return "";
+}
+
 std::string hang_report(const SupervisedRun& r, double timeout) {
     std::string s = fmt::format("HANG: {} for {:.2f} s (hang timeout {:.2f} s)\n", r.hang_kind,
                                 r.hang_detect_s, timeout);
@@ -48,13 +55,14 @@ TEST_P(KvmRace, Verdict) {
     const RunContext& ctx = run_context();
     if (!ctx.device_status.ok()) GTEST_SKIP() << ctx.device_skip_reason();
     const KernelVersion kernel = KernelVersion::running();
-    const auto bugs = errata_for(s, kernel, ctx.options.assume_fixed);
+    const auto bugs = errata_for(race_facts(s), kernel, ctx.errata);
     const Erratum* known_bug = bugs.empty() ? nullptr : bugs.front();
     if (known_bug && !ctx.options.force) {
         // What this kernel cannot run at all says more than a bug it would have: check that first
         // (capability queries only; the VMs are made and closed before any fork).
         std::string cannot = scenario_skip_reason(s, System(ctx.options.device));
-        GTEST_SKIP() << (cannot.empty() ? skip_reason(*known_bug) : cannot);
+        GTEST_SKIP() << (cannot.empty() ? skip_reason(*known_bug) + decided_how(*known_bug)
+                                        : cannot);
     }
     const RaceConfig cfg = config_for(s);
     SupervisorOptions opt;
@@ -83,7 +91,7 @@ TEST_P(KvmRace, Verdict) {
             std::fflush(stdout);
         };
     opt.describe_hang = [&](const ProgressBoard& b) {
-        return describe_race_hang(s, b, kernel, ctx.options.assume_fixed);
+        return describe_race_hang(s, b, kernel, ctx.errata);
     };
     SupervisedRun r = supervise([&](ProgressBoard& b) { run_scenario(s, cfg, b); }, opt);
     if (live && last_draw) std::fputs("\r\033[K", stdout);  // clear the progress line

@@ -242,6 +242,17 @@ TEST(UnitCocoLaunch, FailureNamesCommandErrnoAndFirmwareStatus) {
         EXPECT_NE(std::string(e.what()).find("hw_error=0x8000020000000000"), std::string::npos)
             << e.what();
     }
+    // vCPU-scope commands are never copied back by KVM: no hw_error may be shown as read.
+    RecordingSink vcpu;
+    vcpu.fail["KVM_TDX_INIT_VCPU"] = {EIO, 0x8000020000000000ull};
+    TdxCommands vcmds(vcpu);
+    try {
+        vcmds.init_vcpu(0, 0);
+        FAIL() << "INIT_VCPU failure not reported";
+    } catch (const KvmError& e) {
+        EXPECT_EQ(std::string(e.what()).find("hw_error"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("vcpu=0"), std::string::npos) << e.what();
+    }
 }
 
 TEST(UnitCocoLaunch, TryFormReturnsErrnoAndFirmwareStatus) {

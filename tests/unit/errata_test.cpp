@@ -20,7 +20,7 @@ const Scenario& scenario(std::string_view name) {
 
 std::string ids(const Scenario& s, KernelVersion k, std::vector<std::string> assumed = {}) {
     std::string out;
-    for (const Erratum* e : errata_for(s, k, assumed))
+    for (const Erratum* e : errata_for(race_facts(s), k, ErrataPresence::by_version(k, assumed)))
         out += (out.empty() ? "" : ",") + std::string(e->id);
     return out;
 }
@@ -138,9 +138,19 @@ TEST(UnitHangContext, LocatesARangeAgainstTheSlots) {
     const SlotSnapshot moving[] = {{1, true, g, m4, g - m2, g, State::Moving}};
     EXPECT_EQ(locate_range(g, m2, moving),
               "[0x40000000, 0x40200000): 0x200000 bytes inside the mutated slot 1 (its old "
-              "place, being moved to [0x3fe00000, 0x40200000): INVALID, then gone); 0x200000 "
+              "place, being moved away from its home to [0x3fe00000, 0x40200000) (the move "
+              "away): INVALID, then gone); 0x200000 "
               "bytes inside the mutated slot 1 (its new place, being moved there from "
               "[0x40000000, 0x40400000))");
+    // The return move names itself: back home, from where the slot had gone.
+    const SlotSnapshot home[] = {{1, true, g, m4, g, g + (1ull << 30), State::Moving}};
+    EXPECT_EQ(locate_range(g, m2, home),
+              "[0x40000000, 0x40200000): 0x200000 bytes inside the mutated slot 1 (its new "
+              "place, being moved there from [0x80000000, 0x80400000))");
+    EXPECT_EQ(locate_range(g + (1ull << 30), m2, home),
+              "[0x80000000, 0x80200000): 0x200000 bytes inside the mutated slot 1 (its old "
+              "place, being moved back home to [0x40000000, 0x40400000) (the return move): "
+              "INVALID, then gone)");
     const SlotSnapshot none[] = {{1, true, g, m2, g, g, State::Present}};
     EXPECT_EQ(locate_range(3 * g, m2, none), "[0xc0000000, 0xc0200000): 0x200000 bytes in no slot");
 }

@@ -78,7 +78,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "kvmrace: unknown GoogleTest flag '--gtest_filter_typo' (see --help)"},
         BadInput{{"--assume-fixed=prefault-eagain,nope"},
                  "kvmrace: --assume-fixed: no erratum 'nope' (kvmrace --errata lists them)"},
-        BadInput{{"--assume-fixed="}, "kvmrace: --assume-fixed needs erratum ids"}));
+        BadInput{{"--assume-fixed="}, "kvmrace: --assume-fixed needs erratum ids"},
+        BadInput{{"--errata-from=sometimes"},
+                 "kvmrace: --errata-from wants probe, version or both, got 'sometimes'"}));
 
 TEST(UnitOptions, AssumeFixedTakesAListOfKnownErrata) {
     const std::string_view args[] = {"--assume-fixed=prefault-stale-root,prefault-eagain"};
@@ -86,6 +88,12 @@ TEST(UnitOptions, AssumeFixedTakesAListOfKnownErrata) {
     ASSERT_EQ(r.error, "");
     EXPECT_EQ(r.options.assume_fixed,
               (std::vector<std::string>{"prefault-stale-root", "prefault-eagain"}));
+}
+
+TEST(UnitOptions, ErrataFromDefaultsToTheProbe) {
+    EXPECT_EQ(parse_options({}).options.errata_from, ErrataSource::Probe);
+    const std::string_view args[] = {"--errata-from", "version"};
+    EXPECT_EQ(parse_options(args).options.errata_from, ErrataSource::Version);
 }
 
 TEST(UnitOptions, GtestFilterAddsTheSelection) {
