@@ -135,7 +135,7 @@ ProbeScope probe_scope(const std::vector<std::string>& tests) {
     constexpr std::string_view kRace = "KvmRace.Verdict/";
     ProbeScope scope;
     for (const std::string& t : tests) {
-        if (t.starts_with("KvmIrqfd.SameEventfdOnSecond")) scope.irqfd = true;
+        if (t.starts_with("KvmIrqfd.SameEventfdOnSecondVm")) scope.irqfd = true;
         if (!t.starts_with(kRace)) continue;
         for (const Scenario& s : scenario_catalog())
             if (t.substr(kRace.size()) == s.name && race_facts(s).prefaults) scope.prefault = true;
