@@ -67,7 +67,7 @@ constexpr std::array kErrata{
             "KVM: x86/mmu: Reload the root in the retry loop of kvm_tdp_map_page() (candidate, "
             "docs/bugs/prefault-stale-root/fix.patch)",
             "",
-            "6.18.2",
+            "7.1.5",
             "KVM_PRE_FAULT_MEMORY concurrent with a delete/move on a VM whose memslot updates zap "
             "all roots (default VM with SLOT_ZAP_ALL; every VM before 6.12), whatever GPA it "
             "faults: no slot, another slot, the moved slot (any other kvm_mmu_zap_all_fast(), "

@@ -27,6 +27,10 @@ struct CallWindow {
     bool absence_overlapped;       // the GPA was (or may have been) uncovered during the call
     bool signalled;                // we signalled this thread (recovery)
     bool private_gpa = false;      // the range is private: no memslot means EFAULT, not ENOENT
+    // A KVM_SET_MEMORY_ATTRIBUTES conversion overlapped the call: the call took the GPA's
+    // private/shared state at its start, the fault checks it again (kvm_mmu_faultin_pfn), and a
+    // mismatch is a memory-fault exit, i.e. EFAULT.
+    bool conversion_overlapped = false;
 };
 
 // Reads a clock before and after a call: an operation overlapped iff one started before the
@@ -46,7 +50,8 @@ private:
 // (size shrank) XOR (ret < 0); gpa advanced by exactly what size lost; errno in the documented
 // set; EAGAIN only while a delete/move of the slot was in flight; ENOENT only while the GPA was
 // uncovered (for a private GPA KVM answers EFAULT there instead: it cannot emulate MMIO on
-// private memory); EINTR only when signalled.
+// private memory); EFAULT also while a private<->shared conversion overlapped the call; EINTR
+// only when signalled.
 std::string check_prefault_call(const PrefaultResult& r, const CallWindow& w);
 
 // The outcome counter a call adds to: ok, or its errno (ENOENT and the private EFAULT together).

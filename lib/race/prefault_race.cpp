@@ -1,6 +1,8 @@
 // KVM_PRE_FAULT_MEMORY racing memslot changes: actors prefault, a mutator changes the slot, both
 // released together each iteration; every call is checked against the contract, the range must
 // prefault completely once the slot is back, and at the end the guest reads it all back.
+#include <sys/mman.h>
+
 #include <barrier>
 #include <cstring>
 #include <mutex>
@@ -76,6 +78,7 @@ public:
         board_.vm().vm_type = static_cast<uint32_t>(s.vm_type);
         if (s.slot_zap_all_off)
             g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
+        if (s_.mutation == Mutation::DirtyLogGet) mutated_->set_flags(uapi::kMemLogDirtyPages);
         board_.vm().slot_zap_all = static_cast<uint32_t>(
             s.slot_zap_all_off ? ProgressBoard::Quirk::Off : ProgressBoard::Quirk::On);
         if (s.backing == RaceBacking::GuestMemfdPrivate) {
@@ -146,11 +149,11 @@ private:
                   RoundAnchor* anchor = nullptr) {
         uint64_t gpa = r.gpa, size = r.size;
         for (bool first_call = true; size > 0 && !violated_.load(); first_call = false) {
-            WindowProbe inv(invalidations_), abs(absences_), mut(mutations_);
+            WindowProbe inv(invalidations_), abs(absences_), mut(mutations_), conv(conversions_);
             PrefaultResult res;
             board_.set_call_args(slot, gpa, size);
             const uint64_t t0 = monotonic_ns();
-            bool hit, invalidated, absent;
+            bool hit, invalidated, absent, converted;
             {
                 InCall in(board_, slot, Call::PreFault);
                 if (anchor && first_call) anchor->entered.store(iteration + 1);
@@ -158,6 +161,7 @@ private:
                 // Read the windows at once: a preemption after the call must not make a later
                 // mutation look concurrent.
                 hit = mut.overlapped(), invalidated = inv.overlapped(), absent = abs.overlapped();
+                converted = conv.overlapped();
             }
             if (anchor && first_call) {
                 anchor->call_ns.store(monotonic_ns() - t0);
@@ -166,7 +170,7 @@ private:
             // A hit: this call and the mutation's window overlapped (the round is judged by it).
             if (hit) hit_round_.store(iteration + 1);
             CallWindow w{invalidated, absent, board_.thread(slot).signalled.load() != 0,
-                         s_.backing == RaceBacking::GuestMemfdPrivate};
+                         s_.backing == RaceBacking::GuestMemfdPrivate, converted};
             board_.count(Counter::PrefaultCalls);
             const Counter outcome = prefault_outcome(res);
             board_.count(outcome);
@@ -298,10 +302,41 @@ private:
                     throw KvmError("fallocate(PUNCH_HOLE|KEEP_SIZE)", e.value, "guest_memfd range");
                 break;
             }
-            case Mutation::Recreate:
+            // mmu-notifier invalidations of the host memory: KVM retries inside the call, so
+            // no errno may come of them (memfd-shared memory keeps the data for the final read).
             case Mutation::Madvise:
+                if (Errno e = mutated_->try_madvise_dontneed(); !e.ok())
+                    throw KvmError("madvise(MADV_DONTNEED)", e.value, "slot memory");
+                break;
             case Mutation::Remap:
-            case Mutation::Mprotect:
+                if (Errno e = mutated_->try_remap(); !e.ok())
+                    throw KvmError("mmap(MAP_FIXED)", e.value, "slot memory");
+                break;
+            case Mutation::Mprotect: {
+                // KVM_PRE_FAULT_MEMORY is a read fault: read-only memory still maps.
+                Errno ro = mutated_->try_protect(PROT_READ);
+                Errno rw = mutated_->try_protect(PROT_READ | PROT_WRITE);
+                if (!ro.ok() || !rw.ok())
+                    throw KvmError("mprotect", ro.ok() ? rw.value : ro.value, "slot memory");
+                break;
+            }
+            case Mutation::DirtyLogGet:  // write-protects what the prefault maps, under mmu_lock
+                g_.vm().get_dirty_log(mutated_->slot(), mutated_->size() / 4096);
+                break;
+            case Mutation::AttrToggle: {
+                conversions_.start();
+                struct Done {
+                    OperationClock& c;
+                    ~Done() { c.finish(); }
+                } conversion_end{conversions_};
+                for (uint64_t attrs : {uint64_t{0}, uint64_t{uapi::kMemoryAttributePrivate}})
+                    if (Errno e = g_.vm().try_set_memory_attributes(whole_.gpa, whole_.size, attrs);
+                        !e.ok())
+                        throw KvmError("KVM_SET_MEMORY_ATTRIBUTES", e.value,
+                                       fmt::format("attributes={:#x} over the range", attrs));
+                break;
+            }
+            case Mutation::Recreate:
             case Mutation::BeforeLaunchFinish:  // confidential-VM rows: race/coco_race.cpp
             case Mutation::UnalignedSource: break;
         }
@@ -397,7 +432,7 @@ private:
     Memslot* mutated_ = nullptr;
     Range whole_{};
     bool patterned_ = false;
-    OperationClock invalidations_, absences_;
+    OperationClock invalidations_, absences_, conversions_;
     OperationClock mutations_;                // brackets every mutation: the window a hit overlaps
     std::atomic<uint64_t> hit_round_{0};      // iteration + 1 of the last round with a hit
     std::atomic<uint64_t> mutated_round_{0};  // iteration + 1 of the last round mutated

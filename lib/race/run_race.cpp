@@ -37,7 +37,10 @@ public:
           board_(board),
           sys_(cfg.device),
           g_(sys_, {PayloadId::Memory, s.vcpus, Privilege::Cpl3, false, s.vm_type}),
-          slot_(g_.add_slot({1, kBase, kPartBytes * s.vcpus, 0, slot_backing(s.backing)})) {}
+          slot_(g_.add_slot({1, kBase, kPartBytes * s.vcpus, 0, slot_backing(s.backing)})) {
+        if (s.slot_zap_all_off)
+            g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
+    }
 
     void run() {
         std::vector<std::thread> threads;

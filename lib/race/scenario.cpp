@@ -144,6 +144,8 @@ std::string_view mutation_name(Mutation m) {
         case Madvise: return "madvise";
         case Remap: return "remap";
         case Mprotect: return "mprotect";
+        case DirtyLogGet: return "dirty-log-get";
+        case AttrToggle: return "attr-toggle";
         case BeforeLaunchFinish: return "before-launch-finish";
         case UnalignedSource: return "unaligned-source";
     }

@@ -27,6 +27,8 @@ enum class Mutation {
     Madvise,         // MADV_DONTNEED on the host memory (mmu notifier, data kept: shared memfd)
     Remap,           // mmap(MAP_FIXED) over the host memory (mmu notifier, data kept)
     Mprotect,        // mprotect(PROT_READ) then back to read-write (mmu notifier, data kept)
+    DirtyLogGet,     // KVM_GET_DIRTY_LOG of a slot with dirty logging on (write-protects it)
+    AttrToggle,      // KVM_SET_MEMORY_ATTRIBUTES private -> shared -> private over the range
     // No concurrency: prefault before LAUNCH_FINISH / FINALIZE_VM.
     BeforeLaunchFinish,
     // No concurrency: populate from a source that is not page-aligned.
