@@ -15,6 +15,7 @@
 #include "cli/options.h"
 #include "cli/run_context.h"
 #include "cli/test_filter.h"
+#include "explore/explorer.h"
 #include "kernel/errata.h"
 #include "kernel/errata_decision.h"
 #include "kvm/capability.h"
@@ -222,6 +223,38 @@ int main(int argc, char** argv) {
             return kExitFail;
         }
         return kExitPass;
+    }
+
+    if (o.explore || !o.scenario_spec.empty()) {
+        // The race space outside GoogleTest: each point supervised as a catalog row is.
+        if (!ctx.device_status.ok()) {
+            std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
+            return kExitSkip;
+        }
+        if (std::string why = not_kvm_reason(o.device); !why.empty()) {
+            std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
+            return kExitNotKvm;
+        }
+        if (const std::string wedged = decide_run_errata(ctx, {true, false}); !wedged.empty()) {
+            std::printf("BAIL  kvmrace: %s\n", wedged.c_str());
+            return kExitWedged;
+        }
+        for (const ErratumDecision& d : ctx.errata_decisions)
+            if (d.probe.outcome != ProbeOutcome::NotRun)
+                std::printf("ERRATUM  %s: %s (%s)\n", std::string(d.erratum->id).c_str(),
+                            d.present ? "AFFECTED" : "clear", d.why.c_str());
+        ExploreSettings es;
+        es.device = o.device;
+        es.budget_s = o.budget_s;
+        es.corpus_dir = o.corpus_dir;
+        es.seed = ctx.seed;
+        es.hang_timeout_s = o.hang_timeout_s;
+        es.errata = ctx.errata;
+        if (o.iterations) es.prefault_iterations = es.run_iterations = *o.iterations;
+        if (o.duration_s > 0) es.point_duration_s = o.duration_s;
+        std::fflush(stdout);
+        if (!o.scenario_spec.empty()) return replay_point(*parse_spec(o.scenario_spec).point, es);
+        return explore(es);
     }
 
     GtestArgs gtest_args(argv[0], o);

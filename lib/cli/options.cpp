@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "explore/race_space.h"
 #include "kernel/errata.h"
 
 namespace kvmrace {
@@ -18,6 +19,18 @@ std::optional<double> parse_seconds(std::string_view s) {
     if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !(v > 0) || v > 1e6)
         return std::nullopt;
     return v;
+}
+
+// "90", "90s", "30m", "2h": seconds.
+std::optional<double> parse_budget(std::string_view s) {
+    double scale = 1;
+    if (!s.empty() && (s.back() == 's' || s.back() == 'm' || s.back() == 'h')) {
+        scale = s.back() == 'h' ? 3600 : s.back() == 'm' ? 60 : 1;
+        s.remove_suffix(1);
+    }
+    auto v = parse_seconds(s);
+    if (!v) return std::nullopt;
+    return *v * scale;
 }
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
@@ -137,6 +150,12 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --errata            print the known kernel bugs against the running kernel and exit
   --assume-fixed=ID,..  this kernel carries the fix for these errata (a backport or a candidate
                       patch its version cannot show): their scenarios run and must pass
+  --explore           sample the race space (explore/race_space.h) for --budget, keep every
+                      non-PASS signature once in --corpus with its replay command
+  --budget DURATION   how long --explore runs (90s, 30m, 2h; default 30m)
+  --corpus DIR        where --explore keeps and resumes its findings (default kvmrace-corpus)
+  --scenario-spec SPEC  run one point of the race space, e.g.
+                      'actor=prefault,mutation=delete,backing=thp' (with --seed: a replay)
   --errata-from=probe|version|both
                       who decides which known bugs this kernel has: a short behaviour probe
                       of each bug (default; the version where the probe cannot tell), the
@@ -239,6 +258,27 @@ ParseResult parse_options(std::span<const std::string_view> args) {
                 return fail(fmt::format("kvmrace: {} wants a positive number of seconds, got '{}'",
                                         key, *v));
             (key == "--duration" ? o.duration_s : o.hang_timeout_s) = *secs;
+        } else if (key == "--explore") {
+            if (!no_value()) return r;
+            o.explore = true;
+        } else if (key == "--budget") {
+            auto v = take_value();
+            auto secs = v ? parse_budget(*v) : std::nullopt;
+            if (!secs)
+                return fail(
+                    fmt::format("kvmrace: --budget wants a duration (90s, 30m, 2h), got '{}'",
+                                v ? std::string(*v) : ""));
+            o.budget_s = *secs;
+        } else if (key == "--corpus") {
+            auto v = take_value();
+            if (!v || v->empty()) return fail("kvmrace: --corpus needs a directory");
+            o.corpus_dir = std::string(*v);
+        } else if (key == "--scenario-spec") {
+            auto v = take_value();
+            if (!v) return fail("kvmrace: --scenario-spec needs axis=value,...");
+            SpecParse sp = parse_spec(*v);
+            if (!sp.point) return fail("kvmrace: --scenario-spec: " + sp.error);
+            o.scenario_spec = std::string(*v);
         } else if (key == "--jitter-us") {
             std::optional<uint64_t> j;
             if (!take_u64(j)) return r;

@@ -40,7 +40,11 @@ struct Options {
     double duration_s = 0;   // race scenarios: also stop after this long (0: iterations only)
     unsigned jitter_us = 0;  // race scenarios: > 0: blind random start offsets, not aim
     bool pin = true;         // race scenarios: pin racing threads to distinct CPUs
-    std::vector<std::string> gtest_args;  // --gtest_* passed through untouched
+    std::vector<std::string> gtest_args;        // --gtest_* passed through untouched
+    bool explore = false;                       // --explore: sample the race space for --budget
+    double budget_s = 1800;                     // --budget 30m
+    std::string corpus_dir = "kvmrace-corpus";  // --corpus DIR
+    std::string scenario_spec;  // --scenario-spec 'axis=value,...': run that one point
 };
 
 struct ParseResult {
