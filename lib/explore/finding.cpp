@@ -18,7 +18,10 @@ std::string frame_function(const std::string& frame) {
 std::string mask_numbers(const std::string& text) {
     std::string out;
     for (size_t i = 0; i < text.size();) {
-        if (std::isdigit(static_cast<unsigned char>(text[i]))) {
+        // A number on its own, not a digit inside a name (KVM_SET_USER_MEMORY_REGION2).
+        const bool in_name =
+            i > 0 && (std::isalpha(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '_');
+        if (!in_name && std::isdigit(static_cast<unsigned char>(text[i]))) {
             size_t j = i;
             if (text.compare(i, 2, "0x") == 0) j += 2;
             while (j < text.size() && std::isxdigit(static_cast<unsigned char>(text[j]))) ++j;

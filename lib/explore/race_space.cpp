@@ -104,8 +104,6 @@ std::string reject_prefault(const RacePoint& p) {
                                              mutation_name(p.mutation)));
     if (p.mutation == Mprotect && gmem(p.backing))
         return reject("backing", "mprotect of a guest_memfd mapping is not raced");
-    if (gmem(p.backing) && (p.mutation == MoveAway || p.mutation == MoveCovering))
-        return reject("mutation", "a guest_memfd slot cannot move (EINVAL)");
     if (gmem(p.backing) && (p.mutation == DirtyLogToggle || p.mutation == DirtyLogGet))
         return reject("mutation", "a guest_memfd slot cannot log dirty pages (EINVAL)");
     if (p.two_slots && p.mutation != Delete)
@@ -138,6 +136,9 @@ std::string spec_of(const RacePoint& p) {
 std::string reject_reason(const RacePoint& p) {
     if (p.backing == GuestMemfdPrivate && p.vm != uapi::VmType::SwProtected)
         return reject("vm", "private guest_memfd memory needs a SW_PROTECTED VM");
+    // Both drivers: KVM refuses these on guest_memfd slots (found by the first --explore run).
+    if (gmem(p.backing) && (p.mutation == MoveAway || p.mutation == MoveCovering))
+        return reject("mutation", "a guest_memfd slot cannot move (EINVAL)");
     if (p.zap_all_off && p.vm != uapi::VmType::Default)
         return reject("zap-all", "the SLOT_ZAP_ALL quirk is a default VM's (others zap the slot)");
     return p.actor == Actor::Run ? reject_run(p) : reject_prefault(p);

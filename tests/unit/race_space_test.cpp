@@ -49,6 +49,8 @@ TEST(UnitRaceSpace, ImpossibleCombinationsNameTheAxis) {
         {"actor=prefault,mutation=move-away,backing=gmem-shared",
          "axis 'mutation': a guest_memfd slot cannot move"},
         {"actor=run,mutation=recreate", "axis 'mutation': KVM_RUN races"},
+        // Found by the first --explore run: KVM_RUN rows allowed it, KVM says EINVAL.
+        {"actor=run,mutation=move-away,backing=gmem-shared", "axis 'mutation': a guest_memfd"},
         {"actor=run,mutation=delete,vcpus=1", "axis 'vcpus'"},
         {"actor=prefault,mutation=delete,vm=sw-protected,zap-all=off", "axis 'zap-all'"},
         {"actor=prefault,mutation=recreate,vcpus=4", "axis 'vcpus'"},
@@ -78,6 +80,8 @@ TEST(UnitFinding, SignaturesMaskNumbersAndNameFramesOrErrata) {
     EXPECT_EQ(frame_function("[<0>] kvm_tdp_map_page+0x74/0xb5"), "kvm_tdp_map_page");
     EXPECT_EQ(frame_function("[<0>] 0xffffffff8124aa4a"), "");
     EXPECT_EQ(mask_numbers("EAGAIN in 12 calls at 0x40000000"), "EAGAIN in N calls at N");
+    EXPECT_EQ(mask_numbers("KVM_SET_USER_MEMORY_REGION2 failed"),
+              "KVM_SET_USER_MEMORY_REGION2 failed");
 
     const Scenario& stale = scenario_catalog().front();  // PrefaultVsDelete_Anon
     SupervisedRun hang;
