@@ -162,6 +162,20 @@ std::string decide_run_errata(RunContext& ctx, const ProbeScope& scope) {
     return probes.wedged;
 }
 
+// For the modes that need KVM itself (--caps, --explore): one line and the exit status when the
+// device cannot be used, else 0.
+int device_unusable(const RunContext& ctx) {
+    if (!ctx.device_status.ok()) {
+        std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
+        return kExitSkip;
+    }
+    if (std::string why = not_kvm_reason(ctx.options.device); !why.empty()) {
+        std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
+        return kExitNotKvm;
+    }
+    return 0;
+}
+
 int count_kvm_tests(const std::vector<std::string>& tests) {
     return static_cast<int>(std::count_if(tests.begin(), tests.end(),
                                           [](const auto& t) { return t.starts_with("Kvm"); }));
@@ -208,14 +222,7 @@ int main(int argc, char** argv) {
         return kExitPass;
     }
     if (o.caps) {
-        if (!ctx.device_status.ok()) {
-            std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
-            return kExitSkip;
-        }
-        if (std::string why = not_kvm_reason(o.device); !why.empty()) {
-            std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
-            return kExitNotKvm;
-        }
+        if (int bad = device_unusable(ctx)) return bad;
         try {
             print_caps_table(System(o.device), stdout);
         } catch (const KvmError& e) {
@@ -227,14 +234,7 @@ int main(int argc, char** argv) {
 
     if (o.explore || !o.scenario_spec.empty()) {
         // The race space outside GoogleTest: each point supervised as a catalog row is.
-        if (!ctx.device_status.ok()) {
-            std::fprintf(stderr, "kvmrace: %s\n", ctx.device_skip_reason().c_str());
-            return kExitSkip;
-        }
-        if (std::string why = not_kvm_reason(o.device); !why.empty()) {
-            std::fprintf(stderr, "kvmrace: %s\n", why.c_str());
-            return kExitNotKvm;
-        }
+        if (int bad = device_unusable(ctx)) return bad;
         if (const std::string wedged = decide_run_errata(ctx, {true, false}); !wedged.empty()) {
             std::printf("BAIL  kvmrace: %s\n", wedged.c_str());
             return kExitWedged;
