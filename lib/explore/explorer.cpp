@@ -54,9 +54,10 @@ std::string verdict_text(const SupervisedRun& r) {
                        r.hang_context, format_evidence(r.evidence), r.recovery);
 }
 
-bool wedged(const SupervisedRun& r) {
-    return r.verdict == Verdict::Hang && (!r.recovered || r.unkillable);
-}
+// A child SIGKILL could not end: a thread in D state for good. (A livelock the signal did not
+// end within the recovery bound, but SIGKILL did, leaves a usable kernel: stock 6.18.2's
+// stale-root HANG with four vCPUs does that.)
+bool wedged(const SupervisedRun& r) { return r.verdict == Verdict::Hang && r.unkillable; }
 
 // Ctrl-C and TERM wait until the running point is over: blocked, polled between points.
 struct DeferredStop {
