@@ -241,8 +241,7 @@ int main(int argc, char** argv) {
         }
         for (const ErratumDecision& d : ctx.errata_decisions)
             if (d.probe.outcome != ProbeOutcome::NotRun)
-                std::printf("ERRATUM  %s: %s (%s)\n", std::string(d.erratum->id).c_str(),
-                            d.present ? "AFFECTED" : "clear", d.why.c_str());
+                std::printf("%s\n", decision_line(d).c_str());
         ExploreSettings es;
         es.device = o.device;
         es.budget_s = o.budget_s;
@@ -305,11 +304,7 @@ int main(int argc, char** argv) {
     set_run_context(ctx);
     std::vector<std::string> errata_lines;
     for (const ErratumDecision& d : ctx.errata_decisions)
-        if (d.probe.outcome != ProbeOutcome::NotRun)
-            errata_lines.push_back(fmt::format("ERRATUM  {}: {} ({}); probe: {}, {} ({:.2f} s)",
-                                               d.erratum->id, d.present ? "AFFECTED" : "clear",
-                                               d.why, probe_outcome_name(d.probe.outcome),
-                                               d.probe.evidence, d.probe.seconds));
+        if (d.probe.outcome != ProbeOutcome::NotRun) errata_lines.push_back(decision_line(d));
 
     // Under --ktap every byte on stdout is KTAP: notes are "# " diagnostics, and with no usable
     // device each KVM test still gets its own "ok N name # SKIP reason" line.

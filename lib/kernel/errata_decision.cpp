@@ -122,6 +122,19 @@ ErrataPresence presence_of(std::span<const ErratumDecision> decisions) {
     return ErrataPresence(std::move(ids));
 }
 
+const ErratumDecision* find_decision(std::span<const ErratumDecision> decisions,
+                                     std::string_view id) {
+    for (const ErratumDecision& d : decisions)
+        if (d.erratum->id == id) return &d;
+    return nullptr;
+}
+
+std::string decision_line(const ErratumDecision& d) {
+    return fmt::format("ERRATUM  {}: {} ({}); probe: {}, {} ({:.2f} s)", d.erratum->id,
+                       d.present ? "AFFECTED" : "clear", d.why, probe_outcome_name(d.probe.outcome),
+                       d.probe.evidence, d.probe.seconds);
+}
+
 std::string errata_table(const KernelVersion& k, ErrataSource source,
                          std::span<const ErratumDecision> decisions) {
     std::string out =

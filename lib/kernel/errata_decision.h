@@ -55,6 +55,12 @@ std::vector<ErratumDecision> decide_errata(const KernelVersion& k, ErrataSource 
                                            const std::map<std::string, ProbeResult>& probes,
                                            std::span<const std::string> assumed_fixed = {});
 ErrataPresence presence_of(std::span<const ErratumDecision> decisions);
+// The decision about erratum `id`, nullptr when there is none.
+const ErratumDecision* find_decision(std::span<const ErratumDecision> decisions,
+                                     std::string_view id);
+// "ERRATUM  id: AFFECTED|clear (why); probe: verdict, evidence (0.40 s)": a run's one line for
+// each erratum a probe looked at.
+std::string decision_line(const ErratumDecision& d);
 
 // `kvmrace --errata`: per erratum the version verdict, the probe verdict, the decision and why.
 std::string errata_table(const KernelVersion& k, ErrataSource source,

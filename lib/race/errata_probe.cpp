@@ -55,6 +55,9 @@ public:
     // by t0: take finished() before a change and started() after it.
     uint64_t finished() const { return b_.thread(slot_).finished.load(); }
     uint64_t started() const { return b_.thread(slot_).started.load(); }
+    // The loop's own failure (an errno outside the set): failed() while it runs, error() once
+    // stopped (the string is the loop thread's until then).
+    bool failed() const { return failed_.load(); }
     const std::string& error() const { return error_; }
 
 private:
@@ -82,6 +85,7 @@ private:
                     return;  // freed by the supervisor: the HANG is its verdict
                 } else if (r.err != EINTR) {
                     error_ = "KVM_PRE_FAULT_MEMORY: " + r.err.describe();
+                    failed_ = true;
                     return;
                 }
             }
@@ -91,7 +95,7 @@ private:
     Vcpu& vcpu_;
     ProgressBoard& b_;
     const uint64_t gpa_, size_;
-    std::atomic<bool> stop_{false}, joined_{false};
+    std::atomic<bool> stop_{false}, joined_{false}, failed_{false};
     unsigned slot_ = 0;
     std::string error_;
     std::thread thread_;
@@ -101,6 +105,26 @@ private:
 void update(ProgressBoard& b, unsigned slot, Memslot& m, bool add) {
     InCall in(b, slot, Call::SetMemoryRegion);
     add ? m.add() : m.remove();
+}
+
+// Deletes and re-creates `m` while `loop` prefaults, until the budget is spent or `done()`:
+// each update counts in Mutations, and in Hits when a prefault call overlapped the delete (where
+// the zap is). The loop's own failure is rethrown once it stopped.
+template <class Done>
+void recreate_under_prefault(const ProbeSettings& cfg, ProgressBoard& b, Memslot& m,
+                             PrefaultLoop& loop, Done done) {
+    const unsigned me = b.join("mutator");
+    const uint64_t deadline = monotonic_ns() + uint64_t(cfg.budget.count()) * 1'000'000;
+    while (monotonic_ns() < deadline && !done() && !loop.failed()) {
+        const uint64_t before = loop.finished();
+        update(b, me, m, false);
+        const bool hit = loop.started() > before;
+        update(b, me, m, true);
+        b.count(Counter::Mutations);
+        if (hit) b.count(Counter::Hits);
+    }
+    loop.stop();
+    if (loop.failed()) throw std::runtime_error(loop.error());
 }
 
 // prefault-eagain, isolated from the zap-all errata: a VM whose memslot updates zap only the
@@ -122,19 +146,9 @@ void probe_eagain(const ProbeSettings& cfg, ProgressBoard& b) {
     Vcpu vcpu = vm.create_vcpu(0);
     Memslot slot(vm, {1, kGpa1, kSlotBytes, 0, Backing::Thp});
     b.add_slot(1, kGpa1, kSlotBytes, true);
-    const unsigned me = b.join("mutator");
     PrefaultLoop loop(vcpu, b, kGpa1, kSlotBytes);
-    const uint64_t deadline = monotonic_ns() + uint64_t(cfg.budget.count()) * 1'000'000;
-    while (monotonic_ns() < deadline && b.counter(Counter::PrefaultEagain) == 0 &&
-           loop.error().empty()) {
-        const uint64_t before = loop.finished();
-        update(b, me, slot, false);
-        update(b, me, slot, true);
-        b.count(Counter::Mutations);
-        if (loop.started() > before) b.count(Counter::Hits);
-    }
-    loop.stop();
-    if (!loop.error().empty()) throw std::runtime_error(loop.error());
+    recreate_under_prefault(cfg, b, slot, loop,
+                            [&] { return b.counter(Counter::PrefaultEagain) > 0; });
     const std::string vm_text =
         quirk_off ? "default VM, SLOT_ZAP_ALL off" : "SW_PROTECTED VM (zaps only the slot)";
     const uint64_t eagain = b.counter(Counter::PrefaultEagain);
@@ -198,20 +212,9 @@ void probe_stale_root(const ProbeSettings& cfg, ProgressBoard& b) {
     Memslot two(vm, {2, kGpa2, kSlotBytes, 0, Backing::Thp});
     b.add_slot(1, kGpa1, kSlotBytes, false);
     b.add_slot(2, kGpa2, kSlotBytes, true);
-    const unsigned me = b.join("mutator");
     PrefaultLoop loop(vcpu, b, kGpa1, kSlotBytes);
-    const uint64_t deadline = monotonic_ns() + uint64_t(cfg.budget.count()) * 1'000'000;
-    while (monotonic_ns() < deadline && b.counter(Counter::Hits) < kStaleRootHitsForFixed &&
-           loop.error().empty()) {
-        const uint64_t before = loop.finished();
-        update(b, me, two, false);
-        const bool hit = loop.started() > before;  // a prefault overlapped the delete's zap
-        update(b, me, two, true);
-        b.count(Counter::Mutations);
-        if (hit) b.count(Counter::Hits);
-    }
-    loop.stop();
-    if (!loop.error().empty()) throw std::runtime_error(loop.error());
+    recreate_under_prefault(cfg, b, two, loop,
+                            [&] { return b.counter(Counter::Hits) >= kStaleRootHitsForFixed; });
     const uint64_t hits = b.counter(Counter::Hits);
     if (hits >= kStaleRootHitsForFixed)
         return finish(

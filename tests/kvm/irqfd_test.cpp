@@ -44,9 +44,8 @@ protected:
     void require_unique_irqfd() {
         const RunContext& ctx = run_context();
         if (!ctx.errata.has("irqfd-unique")) return;
-        std::string how;
-        for (const ErratumDecision& d : ctx.errata_decisions)
-            if (d.erratum->id == "irqfd-unique") how = d.why;
+        const ErratumDecision* d = find_decision(ctx.errata_decisions, "irqfd-unique");
+        const std::string how = d ? d->why : "--errata-from";
         GTEST_SKIP() << "known bug irqfd-unique: irqfd uniqueness across VMs (Linux "
                      << kIrqfdUniqueSince.str() << "+) is missing on "
                      << KernelVersion::running().str() << " (" << how << ")";

@@ -35,9 +35,8 @@ RaceConfig config_for(const Scenario& s) {
 
 // " (decided by probe: ...)": how the run came to treat the kernel as having the bug.
 std::string decided_how(const Erratum& e) {
-    for (const ErratumDecision& d : run_context().errata_decisions)
-        if (d.erratum == &e) return " (" + d.why + ")";
-    return "";
+    const ErratumDecision* d = find_decision(run_context().errata_decisions, e.id);
+    return d ? " (" + d->why + ")" : "";
 }
 
 std::string hang_report(const SupervisedRun& r, double timeout) {
