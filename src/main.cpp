@@ -331,7 +331,8 @@ int main(int argc, char** argv) {
         listeners.Append(new ResultPrinter(tally, folded_skip));
     }
     // Owned by us, not GoogleTest: released before they go out of scope.
-    TestDeadline deadline(std::chrono::seconds(o.test_timeout_s), tally);
+    // A race row runs once per --seeds seed: the bound is per seed.
+    TestDeadline deadline(std::chrono::seconds(o.test_timeout_s * o.seeds), tally);
     listeners.Append(&deadline);
     JsonReport json(ctx.seed, splats_off);
     json.set_errata(std::string(errata_source_name(o.errata_from)), ctx.errata_decisions);

@@ -134,8 +134,11 @@ Races KVM ioctls against memslot changes on this host's /dev/kvm and checks KVM'
   --iterations=N      iterations of each race loop (default: quick 200, full 2000 for
                       prefault races; quick 1000, full 20000 for KVM_RUN races)
   --seed=N            seed for every random choice (default: from the clock; printed)
+  --seeds=N           race scenarios: run each at N seeds (seed .. seed+N-1) and report
+                      "caught in k of n seeds" per row (default 1; at most 1000)
   --device=PATH       KVM device (default /dev/kvm)
-  --test-timeout=S    a test still running after S seconds fails the run (default 300)
+  --test-timeout=S    a test still running after S seconds fails the run (default 300;
+                      with --seeds N, N times that)
   --hang-timeout=S    race scenarios: no progress for S seconds is a HANG (default 2)
   --duration=S        race scenarios: a cap, not a run time: each stops after its iterations
                       or after S seconds, whichever comes first (default: no cap)
@@ -250,6 +253,11 @@ ParseResult parse_options(std::span<const std::string_view> args) {
             if (*o.iterations == 0) return fail("kvmrace: --iterations must be at least 1");
         } else if (key == "--seed") {
             if (!take_u64(o.seed)) return r;
+        } else if (key == "--seeds") {
+            std::optional<uint64_t> n;
+            if (!take_u64(n)) return r;
+            if (*n == 0 || *n > 1000) return fail("kvmrace: --seeds must be 1 to 1000");
+            o.seeds = *n;
         } else if (key == "--hang-timeout" || key == "--duration") {
             auto v = take_value();
             if (!v) return fail(fmt::format("kvmrace: {} needs a value in seconds", key));

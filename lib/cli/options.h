@@ -35,6 +35,7 @@ struct Options {
     bool ktap = false;       // --ktap: KTAP on stdout instead of the table
     std::optional<uint64_t> iterations;
     std::optional<uint64_t> seed;
+    uint64_t seeds = 1;  // --seeds N: race scenarios run at seed, seed+1, ..., seed+N-1
     uint64_t test_timeout_s = 300;  // a test running longer fails the run (see TestDeadline)
     double hang_timeout_s = 2.0;    // race scenarios: no progress this long is a HANG
     double duration_s = 0;   // race scenarios: also stop after this long (0: iterations only)

@@ -20,9 +20,10 @@ TEST(UnitOptions, DefaultsRunKvmTestsInFullMode) {
 }
 
 TEST(UnitOptions, ValuesWithEqualsOrAsNextArgument) {
-    ParseResult a =
-        parse({"--filter=KvmMemslot*", "--iterations", "50", "--seed=0x10", "--device", "/x"});
+    ParseResult a = parse({"--filter=KvmMemslot*", "--iterations", "50", "--seed=0x10", "--device",
+                           "/x", "--seeds", "10"});
     ASSERT_EQ(a.error, "");
+    EXPECT_EQ(a.options.seeds, 10u);
     EXPECT_EQ(a.options.filter, "KvmMemslot*");
     EXPECT_EQ(a.options.iterations, 50u);
     EXPECT_EQ(a.options.seed, 16u);
@@ -70,6 +71,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "kvmrace: --iterations wants a non-negative integer, got '-3'"},
         BadInput{{"--iterations=0"}, "kvmrace: --iterations must be at least 1"},
         BadInput{{"--seed=12x"}, "kvmrace: --seed wants a non-negative integer, got '12x'"},
+        BadInput{{"--seeds=0"}, "kvmrace: --seeds must be 1 to 1000"},
+        BadInput{{"--seeds=1001"}, "kvmrace: --seeds must be 1 to 1000"},
         BadInput{{"--filter="}, "kvmrace: --filter needs a pattern"},
         BadInput{{"--quick=yes"}, "kvmrace: --quick takes no value"},
         BadInput{{"--gtest_bogus"},
