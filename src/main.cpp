@@ -71,7 +71,11 @@ std::string describe_test(const std::string& name) {
     if (name.rfind(kRace, 0) != 0) return name;
     for (const Scenario& s : scenario_catalog()) {
         if (name.substr(kRace.size()) != s.name) continue;
-        std::string needs = s.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY" : "KVM_RUN";
+        std::string needs =
+            s.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY"
+            : s.actor == Actor::Irq
+                ? "KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING, KVM_CAP_SIGNAL_MSI"
+                : "KVM_RUN";
         // Every row whose VM is not the default one says which, whatever its backing.
         if (s.vm_type != uapi::VmType::Default)
             needs += fmt::format(", VM type {} ({})", static_cast<unsigned long>(s.vm_type),

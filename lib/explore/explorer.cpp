@@ -33,7 +33,8 @@ struct PointRun {
 PointRun run_point(const Scenario& s, uint64_t seed, const ExploreSettings& cfg) {
     RaceConfig rc;
     rc.device = cfg.device;
-    rc.iterations = s.actor == Actor::Prefault ? cfg.prefault_iterations : cfg.run_iterations;
+    rc.iterations = s.actor == Actor::Prefault || s.actor == Actor::Irq ? cfg.prefault_iterations
+                                                                        : cfg.run_iterations;
     rc.duration_s = cfg.point_duration_s;
     rc.seed = seed;
     SupervisorOptions opt;

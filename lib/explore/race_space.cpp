@@ -20,7 +20,8 @@ struct Named {
     int value;
 };
 
-constexpr Named kActors[] = {{"prefault", int(Actor::Prefault)}, {"run", int(Actor::Run)}};
+constexpr Named kActors[] = {
+    {"prefault", int(Actor::Prefault)}, {"run", int(Actor::Run)}, {"irq", int(Actor::Irq)}};
 // DeleteSecond is not a value of its own: it is delete with layout=two.
 constexpr Named kMutations[] = {
     {"delete", int(Delete)},
@@ -34,6 +35,8 @@ constexpr Named kMutations[] = {
     {"mprotect", int(Mprotect)},
     {"dirty-log-get", int(DirtyLogGet)},
     {"attr-toggle", int(AttrToggle)},
+    {"irqfd-deassign", int(IrqfdDeassign)},
+    {"eventfd-close", int(EventfdClose)},
 };
 constexpr Named kBackings[] = {{"anon", int(Anonymous)},
                                {"thp", int(Thp)},
@@ -93,7 +96,27 @@ std::string reject_run(const RacePoint& p) {
     return "";
 }
 
+bool irq_mutation(Mutation m) { return m == IrqfdDeassign || m == EventfdClose; }
+
+// The irq driver: one vCPU of a default VM taking interrupts; no memslot is raced.
+std::string reject_irq(const RacePoint& p) {
+    if (!irq_mutation(p.mutation))
+        return reject("mutation",
+                      fmt::format("the irq actor races irqfd-deassign or eventfd-close, "
+                                  "not {}",
+                                  mutation_name(p.mutation)));
+    if (p.backing != Anonymous) return reject("backing", "the irq driver's slot is anon");
+    if (p.vm != uapi::VmType::Default) return reject("vm", "the irq driver uses a default VM");
+    if (p.zap_all_off) return reject("zap-all", "the irq driver changes no memslot");
+    if (p.vcpus != 1) return reject("vcpus", "the irq driver interrupts one vCPU");
+    if (p.disjoint) return reject("ranges", "the irq driver has no ranges");
+    if (p.two_slots) return reject("layout", "the irq driver uses one slot");
+    return "";
+}
+
 std::string reject_prefault(const RacePoint& p) {
+    if (irq_mutation(p.mutation))
+        return reject("mutation", fmt::format("{} is the irq actor's", mutation_name(p.mutation)));
     if (p.mutation == PunchHole && !gmem(p.backing))
         return reject("backing", "punch-hole needs a guest_memfd backing");
     if (p.mutation == AttrToggle && p.backing != GuestMemfdPrivate)
@@ -141,6 +164,7 @@ std::string reject_reason(const RacePoint& p) {
         return reject("mutation", "a guest_memfd slot cannot move (EINVAL)");
     if (p.zap_all_off && p.vm != uapi::VmType::Default)
         return reject("zap-all", "the SLOT_ZAP_ALL quirk is a default VM's (others zap the slot)");
+    if (p.actor == Actor::Irq) return reject_irq(p);
     return p.actor == Actor::Run ? reject_run(p) : reject_prefault(p);
 }
 
@@ -230,7 +254,11 @@ SpecParse parse_spec(std::string_view spec) {
 
 std::string point_needs(const RacePoint& p) {
     std::vector<std::string> needs;
-    needs.push_back(p.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY (cap 236)" : "KVM_RUN");
+    needs.push_back(p.actor == Actor::Prefault ? "KVM_CAP_PRE_FAULT_MEMORY (cap 236)"
+                    : p.actor == Actor::Irq
+                        ? "KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING, KVM_CAP_SIGNAL_MSI "
+                          "(caps 0, 32, 25, 77)"
+                        : "KVM_RUN");
     if (p.vm == uapi::VmType::SwProtected)
         needs.push_back("VM type 1 in KVM_CAP_VM_TYPES (cap 235)");
     if (p.zap_all_off) needs.push_back("KVM_CAP_DISABLE_QUIRKS2 bit 7 (cap 213)");

@@ -79,6 +79,8 @@ static_assert(kSetMemoryAttributes == 0x4020AED2);
 static_assert(kCreateGuestMemfd == 0xC040AED4);
 static_assert(kPreFaultMemory == 0xC040AED5);
 static_assert(KVM_IRQFD == 0x4020AE76);
+static_assert(KVM_SIGNAL_MSI == 0x4020AEA5 && sizeof(kvm_msi) == 32);
+inline constexpr int kCapSignalMsi = 77;  // KVM_CAP_SIGNAL_MSI
 
 // Structs that end in __DECLARE_FLEX_ARRAY: in C++ that macro puts an empty struct (1 byte)
 // before the array, which moves the array (kvm_cpuid2.entries to offset 12, kvm_stats_desc.name

@@ -98,6 +98,11 @@ void Vm::set_gsi_routing(std::span<const kvm_irq_routing_entry> entries) {
 
 Errno Vm::try_irqfd(const kvm_irqfd& args) { return try_ioctl(fd(), KVM_IRQFD, &args); }
 
+int Vm::signal_msi(const kvm_msi& msi) {
+    return checked_ioctl(fd(), KVM_SIGNAL_MSI, "KVM_SIGNAL_MSI", &msi,
+                         fmt::format("address_lo={:#x} data={:#x}", msi.address_lo, msi.data));
+}
+
 Errno Vm::try_ioeventfd(const kvm_ioeventfd& args) { return try_ioctl(fd(), KVM_IOEVENTFD, &args); }
 
 Errno Vm::try_enable_cap(uint32_t cap, uint64_t arg0) {

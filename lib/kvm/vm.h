@@ -44,6 +44,9 @@ public:
     void create_irqchip();
     void set_gsi_routing(std::span<const kvm_irq_routing_entry> entries);
     Errno try_irqfd(const kvm_irqfd& args);
+    // KVM_SIGNAL_MSI: > 0 delivered, 0 blocked by the guest (e.g. its APIC is off); throws on an
+    // error.
+    int signal_msi(const kvm_msi& msi);
     Errno try_ioeventfd(const kvm_ioeventfd& args);
 
     void enable_cap(uint32_t cap, uint64_t arg0);

@@ -29,5 +29,6 @@ std::string scenario_skip_reason(const Scenario& s, const System& sys);
 
 void run_prefault_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board);
 void run_kvm_run_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board);
+void run_irq_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board);
 
 }  // namespace kvmrace

@@ -14,6 +14,9 @@ std::string scenario_skip_reason(const Scenario& s, const System& sys) {
         int cap = sys.check_extension(uapi::kCapPreFaultMemory);
         if (cap == 0) return capability_reason(uapi::kCapPreFaultMemory, cap);
     }
+    if (s.actor == Actor::Irq)
+        for (int cap : {KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING, uapi::kCapSignalMsi})
+            if (int has = sys.check_extension(cap); has <= 0) return capability_reason(cap, has);
     if (s.slot_zap_all_off) {
         const int quirks = sys.check_extension(uapi::kCapDisableQuirks2);
         if (!(quirks > 0 && (uint64_t(quirks) & uapi::kQuirkSlotZapAll)))
@@ -53,6 +56,7 @@ void run_scenario(const Scenario& s, const RaceConfig& cfg, ProgressBoard& board
     switch (s.actor) {
         case Actor::Prefault: run_prefault_scenario(s, cfg, board); break;
         case Actor::Run: run_kvm_run_scenario(s, cfg, board); break;
+        case Actor::Irq: run_irq_scenario(s, cfg, board); break;
         case Actor::Populate:
         case Actor::CocoPrefault: run_coco_scenario(s, cfg, board); break;
     }

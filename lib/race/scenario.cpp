@@ -72,6 +72,12 @@ constexpr std::array kCatalog{
     Scenario{
         "RunVsDelete_SwProtectedAnon", Run, Delete, kSwProtected, Anonymous, 2, true,
         "two vCPUs of a SW_PROTECTED VM fill+verify shared memory while the slot is re-created"},
+    Scenario{"IrqVsIrqfdDeassign", Irq, IrqfdDeassign, kDefault, Anonymous, 1, false,
+             "a halted vCPU takes eventfd and MSI interrupts while the irqfd is deassigned and "
+             "rebound (nothing may arrive through it once deassign returned)"},
+    Scenario{"IrqVsEventfdClose", Irq, EventfdClose, kDefault, Anonymous, 1, false,
+             "a halted vCPU takes MSI interrupts while its bound eventfd is closed; a fresh "
+             "eventfd binds to the same GSI and delivers"},
     Scenario{"PrefaultVsDelete_SwProtectedAnon", Prefault, Delete, kSwProtected, Anonymous, 1,
              false, "prefault vs delete + re-create, SW_PROTECTED VM, shared (anonymous) memory"},
     // The A/B for the stale-root livelock: the same delete/move races on default VMs whose
@@ -146,6 +152,8 @@ std::string_view mutation_name(Mutation m) {
         case Mprotect: return "mprotect";
         case DirtyLogGet: return "dirty-log-get";
         case AttrToggle: return "attr-toggle";
+        case IrqfdDeassign: return "irqfd-deassign";
+        case EventfdClose: return "eventfd-close";
         case BeforeLaunchFinish: return "before-launch-finish";
         case UnalignedSource: return "unaligned-source";
     }

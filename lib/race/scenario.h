@@ -14,7 +14,8 @@ namespace kvmrace {
 
 // Populate (KVM_SEV_SNP_LAUNCH_UPDATE / KVM_TDX_INIT_MEM_REGION) and CocoPrefault (prefault on a
 // SEV/SNP/TDX VM after LAUNCH_FINISH / FINALIZE_VM) are driven by race/coco_race.cpp.
-enum class Actor { Prefault, Run, Populate, CocoPrefault };
+// Irq: interrupt delivery to a halted/running vCPU (irqfd, KVM_SIGNAL_MSI), race/irq_race.cpp.
+enum class Actor { Prefault, Run, Populate, CocoPrefault, Irq };
 
 enum class Mutation {
     Delete,          // delete the slot, re-create it
@@ -29,6 +30,8 @@ enum class Mutation {
     Mprotect,        // mprotect(PROT_READ) then back to read-write (mmu notifier, data kept)
     DirtyLogGet,     // KVM_GET_DIRTY_LOG of a slot with dirty logging on (write-protects it)
     AttrToggle,      // KVM_SET_MEMORY_ATTRIBUTES private -> shared -> private over the range
+    IrqfdDeassign,   // KVM_IRQFD deassign of a bound eventfd while it is written (Irq actor)
+    EventfdClose,    // close of a bound eventfd: the irqfd goes on EPOLLHUP (Irq actor)
     // No concurrency: prefault before LAUNCH_FINISH / FINALIZE_VM.
     BeforeLaunchFinish,
     // No concurrency: populate from a source that is not page-aligned.

@@ -26,8 +26,9 @@ RaceConfig config_for(const Scenario& s) {
     const RunContext& ctx = run_context();
     RaceConfig cfg;
     cfg.device = ctx.options.device;
-    cfg.iterations =
-        s.actor == Actor::Prefault ? ctx.iterations(200, 2000) : ctx.iterations(1000, 20000);
+    cfg.iterations = s.actor == Actor::Prefault || s.actor == Actor::Irq
+                         ? ctx.iterations(200, 2000)
+                         : ctx.iterations(1000, 20000);
     cfg.duration_s = ctx.options.duration_s;
     cfg.seed = ctx.seed;
     cfg.jitter_us = ctx.options.jitter_us;
