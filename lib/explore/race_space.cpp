@@ -35,6 +35,7 @@ constexpr Named kMutations[] = {
     {"mprotect", int(Mprotect)},
     {"dirty-log-get", int(DirtyLogGet)},
     {"attr-toggle", int(AttrToggle)},
+    {"dirty-log-clear", int(DirtyLogClear)},
     {"irqfd-deassign", int(IrqfdDeassign)},
     {"eventfd-close", int(EventfdClose)},
 };
@@ -77,11 +78,14 @@ std::string reject(std::string_view axis, std::string why) {
 }
 
 std::string reject_run(const RacePoint& p) {
-    static constexpr Mutation kRun[] = {Delete, MoveAway, Madvise, Remap, Mprotect};
+    static constexpr Mutation kRun[] = {Delete,   MoveAway,    Madvise,      Remap,
+                                        Mprotect, DirtyLogGet, DirtyLogClear};
     if (std::find(std::begin(kRun), std::end(kRun), p.mutation) == std::end(kRun))
-        return reject("mutation", fmt::format("KVM_RUN races delete, move-away, madvise, remap "
-                                              "or mprotect, not {}",
+        return reject("mutation", fmt::format("KVM_RUN races delete, move-away, madvise, remap, "
+                                              "mprotect, dirty-log-get or dirty-log-clear, not {}",
                                               mutation_name(p.mutation)));
+    if ((p.mutation == DirtyLogGet || p.mutation == DirtyLogClear) && gmem(p.backing))
+        return reject("mutation", "a guest_memfd slot cannot log dirty pages (EINVAL)");
     if (p.backing == GuestMemfdPrivate)
         return reject("backing", "the KVM_RUN driver's guest fills shared memory");
     if ((p.mutation == Madvise || p.mutation == Remap) && p.backing != MemfdShared)
@@ -127,6 +131,8 @@ std::string reject_prefault(const RacePoint& p) {
                                              mutation_name(p.mutation)));
     if (p.mutation == Mprotect && gmem(p.backing))
         return reject("backing", "mprotect of a guest_memfd mapping is not raced");
+    if (p.mutation == DirtyLogClear)
+        return reject("mutation", "dirty-log-clear is raced by KVM_RUN (actor=run)");
     if (gmem(p.backing) && (p.mutation == DirtyLogToggle || p.mutation == DirtyLogGet))
         return reject("mutation", "a guest_memfd slot cannot log dirty pages (EINVAL)");
     if (p.two_slots && p.mutation != Delete)
@@ -262,6 +268,7 @@ std::string point_needs(const RacePoint& p) {
     if (p.vm == uapi::VmType::SwProtected)
         needs.push_back("VM type 1 in KVM_CAP_VM_TYPES (cap 235)");
     if (p.zap_all_off) needs.push_back("KVM_CAP_DISABLE_QUIRKS2 bit 7 (cap 213)");
+    if (p.mutation == DirtyLogClear) needs.push_back("KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (cap 168)");
     if (p.backing == GuestMemfdShared)
         needs.push_back("guest_memfd MMAP|INIT_SHARED (caps 234, 243)");
     if (p.backing == GuestMemfdPrivate || p.mutation == AttrToggle)

@@ -339,6 +339,7 @@ private:
             case Mutation::Recreate:
             case Mutation::BeforeLaunchFinish:  // confidential-VM rows: race/coco_race.cpp
             case Mutation::UnalignedSource:
+            case Mutation::DirtyLogClear:  // KVM_RUN's (run_race.cpp)
             case Mutation::IrqfdDeassign:  // the irq actor's: race/irq_race.cpp
             case Mutation::EventfdClose: break;
         }

@@ -40,6 +40,13 @@ public:
           slot_(g_.add_slot({1, kBase, kPartBytes * s.vcpus, 0, slot_backing(s.backing)})) {
         if (s.slot_zap_all_off)
             g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
+        if (s.mutation == Mutation::DirtyLogClear)
+            g_.vm().enable_cap(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+                               KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+        if (logs_dirty()) {
+            slot_.set_flags(uapi::kMemLogDirtyPages);
+            last_collected_ = monotonic_ns();  // logging starts: the first log covers from here
+        }
     }
 
     void run() {
@@ -67,6 +74,9 @@ public:
 
 private:
     static uint64_t control(unsigned i) { return abi::kScratchBase + i * 64; }
+    bool logs_dirty() const {
+        return s_.mutation == Mutation::DirtyLogGet || s_.mutation == Mutation::DirtyLogClear;
+    }
     bool slot_can_vanish() const {
         return s_.mutation == Mutation::Delete || s_.mutation == Mutation::MoveAway;
     }
@@ -95,9 +105,11 @@ private:
     void vcpu_loop(unsigned i) {
         unsigned slot = board_.join(fmt::format("vcpu{}", i));
         if (cfg_.pin) pin_to_cpu(i);
+        uint64_t pass_start = 0;  // the first entry after the last SYNC: the pass's writes follow
         for (;;) {
             GuestExit e{};
             Errno err;
+            if (pass_start == 0) pass_start = monotonic_ns();
             WindowProbe protect_probe(protections_), mutation_probe(mutations_);
             {
                 InCall in(board_, slot, Call::Run);
@@ -149,6 +161,8 @@ private:
             } else if (e.is(abi::UcallCmd::Sync)) {
                 board_.count(Counter::GuestPasses);
                 last_pass_[i] = e.ucall->args[0];
+                passes_[i].publish(e.ucall->args[0], pass_start, monotonic_ns());
+                pass_start = 0;
             } else if (e.is(abi::UcallCmd::Done)) {
                 last_pass_[i] = e.ucall->args[0];
                 return;
@@ -203,6 +217,8 @@ private:
                     throw KvmError("mmap(MAP_FIXED)", e.value, "");
                 break;
             }
+            case Mutation::DirtyLogGet:
+            case Mutation::DirtyLogClear: collect_dirty_log(slot); break;
             default: throw std::logic_error("mutation not supported with KVM_RUN");
         }
         board_.count(Counter::Mutations);
@@ -247,6 +263,53 @@ private:
                              __ATOMIC_RELEASE);
     }
 
+    // Every pass fills its vCPU's whole part: one that ran entirely after the previous
+    // collection ended and before this one began must be dirty in this one, every page (a
+    // missing bit is a page live migration would not copy again).
+    void collect_dirty_log(unsigned slot) {
+        const uint64_t pages = slot_.size() / abi::kPageSize;
+        // Paced by the guest, not by a clock: collect once some vCPU completed a whole pass since
+        // the last collection (the next pass is then in flight: the collection still races the
+        // writes), so that every collection has a pass to be checked against.
+        auto pass_since_last = [&] {
+            for (unsigned i = 0; i < s_.vcpus; ++i)
+                if (passes_[i].read().start > last_collected_) return true;
+            return false;
+        };
+        while (!pass_since_last() && !stop_) asm volatile("pause");
+        const uint64_t begin = monotonic_ns();
+        std::vector<uint64_t> bits;
+        {
+            InCall in(board_, slot, Call::Other);
+            bits = g_.vm().get_dirty_log(slot_.slot(), pages);
+            if (s_.mutation == Mutation::DirtyLogClear)
+                g_.vm().clear_dirty_log(slot_.slot(), 0, static_cast<uint32_t>(pages), bits);
+        }
+        const uint64_t end = monotonic_ns();
+        for (unsigned i = 0; i < s_.vcpus; ++i) {
+            const PassWindow::Seen p = passes_[i].read();
+            if (p.pass == 0 || p.pass == checked_pass_[i] || p.start <= last_collected_ ||
+                p.end >= begin)
+                continue;
+            checked_pass_[i] = p.pass;
+            board_.count(Counter::DirtyPassesChecked);
+            const uint64_t first = i * kPartBytes / abi::kPageSize;
+            for (uint64_t page = first; page < first + kPartBytes / abi::kPageSize; ++page)
+                if (!(bits[page / 64] >> (page % 64) & 1))
+                    throw std::runtime_error(fmt::format(
+                        "dirty log lost a write: vcpu {} wrote gpa {:#x} in pass {} (begun {} us "
+                        "after the "
+                        "previous collection ended, done {} us before this one began) and {} does "
+                        "not report the page",
+                        i, kBase + page * abi::kPageSize, p.pass,
+                        (p.start - last_collected_) / 1000, (begin - p.end) / 1000,
+                        s_.mutation == Mutation::DirtyLogClear
+                            ? "KVM_GET_DIRTY_LOG (manual protect)"
+                            : "KVM_GET_DIRTY_LOG"));
+        }
+        last_collected_ = end;
+    }
+
     static const char* mutation_in_words(Mutation m) {
         switch (m) {
             case Mutation::Delete: return "deleting and re-adding the data slot";
@@ -254,6 +317,8 @@ private:
             case Mutation::Madvise: return "madvise(MADV_DONTNEED) on the slot's memory";
             case Mutation::Mprotect: return "mprotect()ing the slot's memory";
             case Mutation::Remap: return "mmap(MAP_FIXED) over the slot's memory";
+            case Mutation::DirtyLogGet: return "collecting the slot's dirty log";
+            case Mutation::DirtyLogClear: return "collecting and clearing the slot's dirty log";
             default: return "changing the slot";
         }
     }
@@ -289,6 +354,27 @@ private:
     OperationClock runs_[abi::kMaxVcpus];  // each vCPU's KVM_RUN calls: what a hit overlaps
     std::atomic<uint64_t> last_pass_[abi::kMaxVcpus] = {};
     OperationClock mutations_;  // every mutation, for a vCPU fault's report
+    // Each vCPU's last completed pass: its number and the span its writes fell in, published by
+    // the vCPU thread, read by the mutator (a seqlock-free triple: the pass number is written
+    // last and read first and last, so a torn read is seen and skipped).
+    struct PassWindow {
+        struct Seen {
+            uint64_t pass, start, end;
+        };
+        std::atomic<uint64_t> pass{0}, start{0}, end{0};
+        void publish(uint64_t p, uint64_t s, uint64_t e) {
+            pass.store(0);
+            start.store(s);
+            end.store(e);
+            pass.store(p);
+        }
+        Seen read() const {
+            const uint64_t p = pass.load(), s = start.load(), e = end.load();
+            return {pass.load() == p ? p : 0, s, e};
+        }
+    } passes_[abi::kMaxVcpus];
+    uint64_t checked_pass_[abi::kMaxVcpus] = {};  // the mutator's
+    uint64_t last_collected_ = 0;  // when the previous collection ended (or logging began)
     std::mutex mu_;
     std::string failure_;
     std::string platform_fault_;  // the first emulation fault under QEMU TCG (vcpu_fault.h)

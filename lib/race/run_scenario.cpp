@@ -17,6 +17,11 @@ std::string scenario_skip_reason(const Scenario& s, const System& sys) {
     if (s.actor == Actor::Irq)
         for (int cap : {KVM_CAP_IRQCHIP, KVM_CAP_IRQFD, KVM_CAP_IRQ_ROUTING, uapi::kCapSignalMsi})
             if (int has = sys.check_extension(cap); has <= 0) return capability_reason(cap, has);
+    if (s.mutation == Mutation::DirtyLogClear) {
+        const int manual = sys.check_extension(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+        if (!(manual & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+            return capability_reason(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, manual);
+    }
     if (s.slot_zap_all_off) {
         const int quirks = sys.check_extension(uapi::kCapDisableQuirks2);
         if (!(quirks > 0 && (uint64_t(quirks) & uapi::kQuirkSlotZapAll)))

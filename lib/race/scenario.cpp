@@ -72,6 +72,12 @@ constexpr std::array kCatalog{
     Scenario{
         "RunVsDelete_SwProtectedAnon", Run, Delete, kSwProtected, Anonymous, 2, true,
         "two vCPUs of a SW_PROTECTED VM fill+verify shared memory while the slot is re-created"},
+    Scenario{"RunVsDirtyLogGet_Anon", Run, DirtyLogGet, kDefault, Anonymous, 2, true,
+             "two vCPUs fill+verify a logging slot while KVM_GET_DIRTY_LOG collects it: a pass "
+             "between two collections is dirty in the later one, every page"},
+    Scenario{"RunVsDirtyLogClear_Anon", Run, DirtyLogClear, kDefault, Anonymous, 2, true,
+             "same with manual protect: KVM_GET_DIRTY_LOG then KVM_CLEAR_DIRTY_LOG of what it "
+             "reported"},
     Scenario{"IrqVsIrqfdDeassign", Irq, IrqfdDeassign, kDefault, Anonymous, 1, false,
              "a halted vCPU takes eventfd and MSI interrupts while the irqfd is deassigned and "
              "rebound (nothing may arrive through it once deassign returned)"},
@@ -152,6 +158,7 @@ std::string_view mutation_name(Mutation m) {
         case Mprotect: return "mprotect";
         case DirtyLogGet: return "dirty-log-get";
         case AttrToggle: return "attr-toggle";
+        case DirtyLogClear: return "dirty-log-clear";
         case IrqfdDeassign: return "irqfd-deassign";
         case EventfdClose: return "eventfd-close";
         case BeforeLaunchFinish: return "before-launch-finish";

@@ -30,8 +30,9 @@ enum class Mutation {
     Mprotect,        // mprotect(PROT_READ) then back to read-write (mmu notifier, data kept)
     DirtyLogGet,     // KVM_GET_DIRTY_LOG of a slot with dirty logging on (write-protects it)
     AttrToggle,      // KVM_SET_MEMORY_ATTRIBUTES private -> shared -> private over the range
-    IrqfdDeassign,   // KVM_IRQFD deassign of a bound eventfd while it is written (Irq actor)
-    EventfdClose,    // close of a bound eventfd: the irqfd goes on EPOLLHUP (Irq actor)
+    DirtyLogClear,  // KVM_GET_DIRTY_LOG then KVM_CLEAR_DIRTY_LOG (manual protect) of a logging slot
+    IrqfdDeassign,  // KVM_IRQFD deassign of a bound eventfd while it is written (Irq actor)
+    EventfdClose,   // close of a bound eventfd: the irqfd goes on EPOLLHUP (Irq actor)
     // No concurrency: prefault before LAUNCH_FINISH / FINALIZE_VM.
     BeforeLaunchFinish,
     // No concurrency: populate from a source that is not page-aligned.

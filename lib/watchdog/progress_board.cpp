@@ -44,6 +44,7 @@ std::string_view counter_name(Counter c) {
         case Counter::GuestPasses: return "guest_passes";
         case Counter::MemoryFaults: return "efault_exits";
         case Counter::Hits: return "hits";
+        case Counter::DirtyPassesChecked: return "dirty_passes_checked";
         case Counter::HitIterations: return "hit_iterations";
         case Counter::EagainInHits: return "EAGAIN_in_hits";
         case Counter::SetupUs: return "setup_us";

@@ -39,9 +39,10 @@ enum class Counter : uint32_t {
     MmioExits,
     GuestPasses,
     MemoryFaults,
-    Hits,           // iterations in which the mutation's window overlapped an actor call
-    HitIterations,  // iterations judged for a hit (the denominator of hits=N/M)
-    EagainInHits,   // EAGAIN answers given in hit iterations
+    Hits,                // iterations in which the mutation's window overlapped an actor call
+    HitIterations,       // iterations judged for a hit (the denominator of hits=N/M)
+    EagainInHits,        // EAGAIN answers given in hit iterations
+    DirtyPassesChecked,  // guest passes a dirty-log collection was checked against (run_race.cpp)
     // Where a race's time goes (microseconds, summed over the run): building the VM and its
     // memory, the race loop as a whole (what a rate is measured over), within it the mutator's
     // changes, actor 0's racing calls and actor 0's settling call after each round (the rest of

@@ -59,12 +59,24 @@ TEST(UnitRaceSpace, ImpossibleCombinationsNameTheAxis) {
         {"actor=prefault,mutation=delete,colour=red", "unknown axis 'colour'"},
         {"actor=prefault,mutation=delete,actor=run", "axis 'actor' given twice"},
         {"prefault", "'prefault' is not axis=value"},
+        {"actor=irq,mutation=delete", "axis 'mutation': the irq actor races irqfd-deassign"},
+        {"actor=irq,mutation=irqfd-deassign,vcpus=2", "axis 'vcpus'"},
+        {"actor=prefault,mutation=eventfd-close", "axis 'mutation': eventfd-close is the irq"},
+        {"actor=prefault,mutation=dirty-log-clear", "axis 'mutation': dirty-log-clear is raced"},
+        {"actor=run,mutation=dirty-log-get,backing=gmem-shared", "axis 'mutation': a guest_memfd"},
     };
     for (const Bad& b : rows) {
         SpecParse p = parse_spec(b.spec);
         EXPECT_FALSE(p.point) << b.spec;
         EXPECT_EQ(p.error.rfind(b.error, 0), 0u) << b.spec << " -> " << p.error;
     }
+}
+
+TEST(UnitRaceSpace, NewClassesArePoints) {
+    for (const char* spec :
+         {"actor=irq,mutation=irqfd-deassign", "actor=irq,mutation=eventfd-close",
+          "actor=run,mutation=dirty-log-get", "actor=run,mutation=dirty-log-clear"})
+        EXPECT_TRUE(parse_spec(spec).point) << spec << ": " << parse_spec(spec).error;
 }
 
 TEST(UnitRaceSpace, ShrinkMovesTowardDefaultsAndStaysValid) {
