@@ -66,7 +66,7 @@ const std::vector<Axis>& axes() {
         {"actor", names(kActors)},           {"mutation", names(kMutations)},
         {"backing", names(kBackings)},       {"vm", names(kVms)},
         {"zap-all", {"on", "off"}},          {"vcpus", {"1", "2", "4"}},
-        {"ranges", {"overlap", "disjoint"}}, {"layout", {"one", "two"}},
+        {"ranges", {"overlap", "disjoint"}}, {"layout", {"one", "two", "many"}},
     };
     return kAxes;
 }
@@ -96,7 +96,7 @@ std::string reject_run(const RacePoint& p) {
         return reject("backing", "mprotect of a guest_memfd mapping is not raced");
     if (p.vcpus < 2) return reject("vcpus", "KVM_RUN races need two or more vCPUs");
     if (!p.disjoint) return reject("ranges", "KVM_RUN vCPUs fill disjoint parts of the slot");
-    if (p.two_slots) return reject("layout", "the KVM_RUN driver uses one slot");
+    if (p.two_slots || p.many_slots) return reject("layout", "the KVM_RUN driver uses one slot");
     return "";
 }
 
@@ -114,7 +114,7 @@ std::string reject_irq(const RacePoint& p) {
     if (p.zap_all_off) return reject("zap-all", "the irq driver changes no memslot");
     if (p.vcpus != 1) return reject("vcpus", "the irq driver interrupts one vCPU");
     if (p.disjoint) return reject("ranges", "the irq driver has no ranges");
-    if (p.two_slots) return reject("layout", "the irq driver uses one slot");
+    if (p.two_slots || p.many_slots) return reject("layout", "the irq driver uses one slot");
     return "";
 }
 
@@ -137,6 +137,10 @@ std::string reject_prefault(const RacePoint& p) {
         return reject("mutation", "a guest_memfd slot cannot log dirty pages (EINVAL)");
     if (p.two_slots && p.mutation != Delete)
         return reject("layout", "two slots: the driver deletes the second (mutation delete)");
+    if (p.many_slots && p.mutation != Delete)
+        return reject("layout", "many slots: the driver deletes one of them (mutation delete)");
+    if (p.many_slots && p.backing != Anonymous && p.backing != MemfdShared)
+        return reject("layout", "many slots are 256 KiB: 4 KiB pages, anon or memfd-shared");
     if ((p.two_slots || p.mutation == MoveCovering) && gmem(p.backing))
         return reject("layout", "needs the 4 MiB layout, guest_memfd slots are 256 KiB");
     if (p.mutation == Recreate && p.vcpus > 1)
@@ -159,7 +163,10 @@ std::string spec_of(const RacePoint& p) {
         "actor={},mutation={},backing={},vm={},zap-all={},vcpus={},ranges={},layout={}",
         name_of(kActors, int(p.actor)), name_of(kMutations, int(p.mutation)),
         name_of(kBackings, int(p.backing)), name_of(kVms, int(p.vm)), p.zap_all_off ? "off" : "on",
-        p.vcpus, p.disjoint ? "disjoint" : "overlap", p.two_slots ? "two" : "one");
+        p.vcpus, p.disjoint ? "disjoint" : "overlap",
+        p.many_slots  ? "many"
+        : p.two_slots ? "two"
+                      : "one");
 }
 
 std::string reject_reason(const RacePoint& p) {
@@ -238,8 +245,9 @@ SpecParse parse_spec(std::string_view spec) {
             if (v != "overlap" && v != "disjoint") return bad_value(*axis, v);
             p.disjoint = v == "disjoint", have_ranges = true;
         } else if (key == "layout") {
-            if (v != "one" && v != "two") return bad_value(*axis, v);
+            if (v != "one" && v != "two" && v != "many") return bad_value(*axis, v);
             p.two_slots = v == "two";
+            p.many_slots = v == "many";
         }
     }
     if (!have_actor || !have_mutation) {
@@ -285,7 +293,7 @@ std::vector<RacePoint> race_space() {
                     for (bool zap_off : {false, true})
                         for (unsigned n : {1u, 2u, 4u})
                             for (bool disjoint : {false, true})
-                                for (bool two : {false, true}) {
+                                for (int layout : {0, 1, 2}) {
                                     RacePoint p{Actor(a.value),
                                                 Mutation(m.value),
                                                 RaceBacking(b.value),
@@ -293,7 +301,8 @@ std::vector<RacePoint> race_space() {
                                                 zap_off,
                                                 n,
                                                 disjoint,
-                                                two};
+                                                layout == 1,
+                                                layout == 2};
                                     if (reject_reason(p).empty()) out.push_back(p);
                                 }
     return out;
@@ -301,13 +310,14 @@ std::vector<RacePoint> race_space() {
 
 RacePoint point_of(const Scenario& s) {
     RacePoint p{s.actor,
-                s.mutation == DeleteSecond ? Delete : s.mutation,
+                s.mutation == DeleteSecond || s.mutation == DeleteInMany ? Delete : s.mutation,
                 s.backing,
                 s.vm_type,
                 s.slot_zap_all_off,
                 s.vcpus,
                 s.disjoint_ranges,
-                s.mutation == DeleteSecond};
+                s.mutation == DeleteSecond,
+                s.mutation == DeleteInMany};
     return p;
 }
 
@@ -320,7 +330,9 @@ Scenario scenario_of(const RacePoint& p) {
     const std::string_view name = interned().back();
     return Scenario{name,
                     p.actor,
-                    p.two_slots ? DeleteSecond : p.mutation,
+                    p.two_slots    ? DeleteSecond
+                    : p.many_slots ? DeleteInMany
+                                   : p.mutation,
                     p.vm,
                     p.backing,
                     p.vcpus,
@@ -338,7 +350,7 @@ std::vector<RacePoint> simpler_points(const RacePoint& p) {
     q.vcpus = p.actor == Actor::Run ? 2 : 1;
     q.disjoint = p.actor == Actor::Run;
     add(q);
-    q = p, q.two_slots = false, add(q);
+    q = p, q.two_slots = false, q.many_slots = false, add(q);
     q = p, q.backing = Anonymous, add(q);
     q = p, q.backing = Thp, add(q);
     q = p, q.zap_all_off = false, add(q);

@@ -17,13 +17,14 @@ namespace kvmrace {
 
 struct RacePoint {
     Actor actor = Actor::Prefault;
-    Mutation mutation = Mutation::Delete;  // DeleteSecond is delete + layout two
+    Mutation mutation = Mutation::Delete;  // DeleteSecond/DeleteInMany: delete + layout two/many
     RaceBacking backing = RaceBacking::Anonymous;
     uapi::VmType vm = uapi::VmType::Default;
     bool zap_all_off = false;
     unsigned vcpus = 1;
-    bool disjoint = false;   // ranges: each vCPU its own part
-    bool two_slots = false;  // layout: the range spans two adjacent slots, the second mutated
+    bool disjoint = false;    // ranges: each vCPU its own part
+    bool two_slots = false;   // layout: the range spans two adjacent slots, the second mutated
+    bool many_slots = false;  // layout: the range spans 16 small slots, a middle one mutated
     bool operator==(const RacePoint&) const = default;
 };
 

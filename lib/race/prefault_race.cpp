@@ -34,6 +34,7 @@ constexpr uint64_t kSlotBytes = 2 * k2M;  // two huge pages where the backing ma
 // call and per memslot update, not per page.
 constexpr uint64_t kGmemSlotBytes = 256ull << 10;
 constexpr uint64_t kBase = abi::kDataBase;
+constexpr uint32_t kManySlots = 16;  // layout=many: 16 slots of 256 KiB
 
 bool maps_4k_only(RaceBacking b) {
     return b == RaceBacking::GuestMemfdShared || b == RaceBacking::GuestMemfdPrivate;
@@ -61,20 +62,32 @@ public:
         const Backing b = s.backing == RaceBacking::GuestMemfdPrivate ? Backing::GuestMemfdPrivate
                                                                       : slot_backing(s.backing);
         // Their geometry is in 2 MiB steps: a second slot, a move by 2 MiB.
-        const bool needs_4m =
-            s.mutation == Mutation::DeleteSecond || s.mutation == Mutation::MoveCovering;
+        const bool needs_4m = s.mutation == Mutation::DeleteSecond ||
+                              s.mutation == Mutation::DeleteInMany ||
+                              s.mutation == Mutation::MoveCovering;
         if (needs_4m && slot_bytes_ != kSlotBytes)
             throw std::logic_error(std::string(s.name) + ": needs the 4 MiB layout");
         if (s.mutation == Mutation::DeleteSecond) {
             slots_.push_back(&g_.add_slot({1, kBase, k2M, 0, b}));
             slots_.push_back(&g_.add_slot({2, kBase + k2M, k2M, 0, b}));
+        } else if (s.mutation == Mutation::DeleteInMany) {
+            // The same 4 MiB in small slots: a prefault call crosses many memslot boundaries.
+            const uint64_t small = kSlotBytes / kManySlots;
+            for (uint32_t k = 0; k < kManySlots; ++k)
+                slots_.push_back(&g_.add_slot({1 + k, kBase + k * small, small, 0, b}));
         } else {
             slots_.push_back(&g_.add_slot({1, kBase, slot_bytes_, 0, b}));
         }
-        mutated_ = slots_.back();
-        for (Memslot* slot : slots_)
-            board_slot_.push_back(
-                board_.add_slot(slot->slot(), slot->gpa(), slot->size(), slot == mutated_));
+        mutated_ = s.mutation == Mutation::DeleteInMany ? slots_[kManySlots / 2] : slots_.back();
+        // The board holds a few slots: the mutated one and its neighbours.
+        for (size_t k = 0; k < slots_.size(); ++k) {
+            const bool near = slots_.size() <= ProgressBoard::kMaxSlots ||
+                              (k + 1 >= kManySlots / 2 && k <= kManySlots / 2 + 1);
+            if (!near) continue;
+            const unsigned i = board_.add_slot(slots_[k]->slot(), slots_[k]->gpa(),
+                                               slots_[k]->size(), slots_[k] == mutated_);
+            if (slots_[k] == mutated_) mutated_board_ = i;
+        }
         board_.vm().vm_type = static_cast<uint32_t>(s.vm_type);
         if (s.slot_zap_all_off)
             g_.vm().enable_cap(uapi::kCapDisableQuirks2, uapi::kQuirkSlotZapAll);
@@ -258,7 +271,7 @@ private:
             OperationClock& c;
             ~Finish() { c.finish(); }
         } window_end{mutations_};
-        const unsigned b = board_slot_.back();
+        const unsigned b = mutated_board_;
         auto move_to = [&](uint64_t gpa) {
             board_.set_slot_state(b, Moving, gpa);
             mutated_->move(gpa);
@@ -267,6 +280,7 @@ private:
         switch (s_.mutation) {
             case Mutation::Delete:
             case Mutation::DeleteSecond:
+            case Mutation::DeleteInMany:
                 absences_.start();
                 invalidations_.start();
                 board_.set_slot_state(b, Deleting, mutated_->gpa());
@@ -431,7 +445,7 @@ private:
     GuestVm g_;
     uint64_t slot_bytes_;
     std::vector<Memslot*> slots_;
-    std::vector<unsigned> board_slot_;  // slots_[i]'s index on the board
+    unsigned mutated_board_ = 0;  // the mutated slot's index on the board
     Memslot* mutated_ = nullptr;
     Range whole_{};
     bool patterned_ = false;

@@ -152,6 +152,7 @@ std::string_view mutation_name(Mutation m) {
         case DirtyLogToggle: return "dirty-log-toggle";
         case PunchHole: return "punch-hole";
         case DeleteSecond: return "delete-second-slot";
+        case DeleteInMany: return "delete-one-of-many";
         case Recreate: return "recreate";
         case Madvise: return "madvise";
         case Remap: return "remap";
@@ -196,7 +197,8 @@ std::string vm_description(const Scenario& s) {
 }
 
 bool invalidates_slot(Mutation m) {
-    return m == Delete || m == MoveAway || m == MoveCovering || m == DeleteSecond;
+    return m == Delete || m == MoveAway || m == MoveCovering || m == DeleteSecond ||
+           m == DeleteInMany;
 }
 
 RaceFacts race_facts(const Scenario& s) {

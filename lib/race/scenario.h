@@ -24,6 +24,7 @@ enum class Mutation {
     DirtyLogToggle,  // KVM_MEM_LOG_DIRTY_PAGES on, off (flags only: no invalidation)
     PunchHole,       // fallocate(PUNCH_HOLE) of the guest_memfd range
     DeleteSecond,    // two adjacent slots, the range spans both; delete/re-create the second
+    DeleteInMany,    // 16 adjacent 256 KiB slots, the range spans them; delete/re-create one
     Recreate,        // no concurrency: prefault, delete + re-create, prefault again
     Madvise,         // MADV_DONTNEED on the host memory (mmu notifier, data kept: shared memfd)
     Remap,           // mmap(MAP_FIXED) over the host memory (mmu notifier, data kept)

@@ -59,6 +59,8 @@ TEST(UnitRaceSpace, ImpossibleCombinationsNameTheAxis) {
         {"actor=prefault,mutation=delete,colour=red", "unknown axis 'colour'"},
         {"actor=prefault,mutation=delete,actor=run", "axis 'actor' given twice"},
         {"prefault", "'prefault' is not axis=value"},
+        {"actor=prefault,mutation=move-away,layout=many", "axis 'layout': many slots"},
+        {"actor=run,mutation=delete,layout=many", "axis 'layout'"},
         {"actor=irq,mutation=delete", "axis 'mutation': the irq actor races irqfd-deassign"},
         {"actor=irq,mutation=irqfd-deassign,vcpus=2", "axis 'vcpus'"},
         {"actor=prefault,mutation=eventfd-close", "axis 'mutation': eventfd-close is the irq"},
@@ -75,7 +77,8 @@ TEST(UnitRaceSpace, ImpossibleCombinationsNameTheAxis) {
 TEST(UnitRaceSpace, NewClassesArePoints) {
     for (const char* spec :
          {"actor=irq,mutation=irqfd-deassign", "actor=irq,mutation=eventfd-close",
-          "actor=run,mutation=dirty-log-get", "actor=run,mutation=dirty-log-clear"})
+          "actor=run,mutation=dirty-log-get", "actor=run,mutation=dirty-log-clear",
+          "actor=prefault,mutation=delete,layout=many"})
         EXPECT_TRUE(parse_spec(spec).point) << spec << ": " << parse_spec(spec).error;
 }
 
