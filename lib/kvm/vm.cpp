@@ -96,6 +96,15 @@ void Vm::set_gsi_routing(std::span<const kvm_irq_routing_entry> entries) {
                   fmt::format("nr={}", entries.size()));
 }
 
+void Vm::route_gsi_to_msi(uint32_t gsi, uint8_t vector, uint64_t apic_base) {
+    kvm_irq_routing_entry route{};
+    route.gsi = gsi;
+    route.type = KVM_IRQ_ROUTING_MSI;
+    route.u.msi.address_lo = static_cast<uint32_t>(apic_base);
+    route.u.msi.data = vector;
+    set_gsi_routing({&route, 1});
+}
+
 Errno Vm::try_irqfd(const kvm_irqfd& args) { return try_ioctl(fd(), KVM_IRQFD, &args); }
 
 int Vm::signal_msi(const kvm_msi& msi) {

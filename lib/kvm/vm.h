@@ -43,6 +43,9 @@ public:
 
     void create_irqchip();
     void set_gsi_routing(std::span<const kvm_irq_routing_entry> entries);
+    // The GSI routing table as one entry: `gsi` to an MSI for APIC ID 0 (fixed delivery, edge) on
+    // `vector`, with the local APIC at `apic_base`.
+    void route_gsi_to_msi(uint32_t gsi, uint8_t vector, uint64_t apic_base);
     Errno try_irqfd(const kvm_irqfd& args);
     // KVM_SIGNAL_MSI: > 0 delivered, 0 blocked by the guest (e.g. its APIC is off); throws on an
     // error.

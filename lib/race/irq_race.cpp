@@ -46,12 +46,7 @@ public:
           sys_(cfg.device),
           g_(sys_, {PayloadId::Interrupts, 1, Privilege::Cpl0, true, s.vm_type}),
           counter_(g_.add_slot({1, abi::kDataBase, 0x1000, 0, Backing::Anonymous})) {
-        kvm_irq_routing_entry route{};
-        route.gsi = kGsi;
-        route.type = KVM_IRQ_ROUTING_MSI;
-        route.u.msi.address_lo = static_cast<uint32_t>(abi::kApicBase);
-        route.u.msi.data = kVector;
-        g_.vm().set_gsi_routing({&route, 1});
+        g_.vm().route_gsi_to_msi(kGsi, kVector, abi::kApicBase);
         board_.vm().vm_type = static_cast<uint32_t>(s.vm_type);
     }
 

@@ -103,13 +103,7 @@ TEST_F(KvmIrqfd, InterruptWakesHaltedGuest) {
     constexpr uint32_t kGsi = 10;
     constexpr uint8_t kVector = 0x40;
     GuestVm g(system(), {PayloadId::Interrupts, 1, Privilege::Cpl0, true});
-    // Route the GSI to an MSI for APIC ID 0, fixed delivery, edge, on kVector.
-    kvm_irq_routing_entry route{};
-    route.gsi = kGsi;
-    route.type = KVM_IRQ_ROUTING_MSI;
-    route.u.msi.address_lo = static_cast<uint32_t>(abi::kApicBase);
-    route.u.msi.data = kVector;
-    g.vm().set_gsi_routing({&route, 1});
+    g.vm().route_gsi_to_msi(kGsi, kVector, abi::kApicBase);
     ASSERT_TRUE(g.vm().try_irqfd(irqfd(kGsi)).ok());
 
     g.start(0, {kVector, 1, 0, 0});
