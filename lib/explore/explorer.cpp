@@ -160,6 +160,11 @@ int explore(const ExploreSettings& cfg) {
         const uint64_t seed = cfg.seed + n;
         const Scenario s = scenario_of(p);
         const double before = elapsed();
+        // Said before the point runs: a point that takes the whole machine down (a reset of a
+        // nested guest ends its console mid-run) is then named by the last line.
+        std::printf("START %llu %s seed %llu\n", static_cast<unsigned long long>(points + 1),
+                    spec_of(p).c_str(), static_cast<unsigned long long>(seed));
+        std::fflush(stdout);
         PointRun r = run_point(s, seed, cfg);
         ++points;
         if (r.run.verdict == Verdict::Pass) ++passed;
