@@ -18,7 +18,6 @@
 #include "payloads/interrupts.h"
 #include "race/irq_contract.h"
 #include "race/race_config.h"
-#include "race/schedule.h"
 
 namespace kvmrace {
 

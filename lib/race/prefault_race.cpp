@@ -79,10 +79,11 @@ public:
             slots_.push_back(&g_.add_slot({1, kBase, slot_bytes_, 0, b}));
         }
         mutated_ = s.mutation == Mutation::DeleteInMany ? slots_[kManySlots / 2] : slots_.back();
-        // The board holds a few slots: the mutated one and its neighbours.
+        // The board holds a few slots: the mutated one and its neighbours (mid - 1 .. mid + 1).
+        const size_t mid = kManySlots / 2;
         for (size_t k = 0; k < slots_.size(); ++k) {
-            const bool near = slots_.size() <= ProgressBoard::kMaxSlots ||
-                              (k + 1 >= kManySlots / 2 && k <= kManySlots / 2 + 1);
+            const bool near =
+                slots_.size() <= ProgressBoard::kMaxSlots || (k + 1 >= mid && k <= mid + 1);
             if (!near) continue;
             const unsigned i = board_.add_slot(slots_[k]->slot(), slots_[k]->gpa(),
                                                slots_[k]->size(), slots_[k] == mutated_);

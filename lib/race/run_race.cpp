@@ -298,9 +298,8 @@ private:
                 if (!(bits[page / 64] >> (page % 64) & 1))
                     throw std::runtime_error(fmt::format(
                         "dirty log lost a write: vcpu {} wrote gpa {:#x} in pass {} (begun {} us "
-                        "after the "
-                        "previous collection ended, done {} us before this one began) and {} does "
-                        "not report the page",
+                        "after the previous collection ended, done {} us before this one began) "
+                        "and {} does not report the page",
                         i, kBase + page * abi::kPageSize, p.pass,
                         (p.start - last_collected_) / 1000, (begin - p.end) / 1000,
                         s_.mutation == Mutation::DirtyLogClear
